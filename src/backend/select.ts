@@ -1,0 +1,115 @@
+import { createRequire } from 'node:module';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { MorphnetError } from '../errors.js';
+import { registerWasmTrainingKernels } from './wasm-kernels/register.js';
+
+export const BACKEND_REQUESTS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendRequest = (typeof BACKEND_REQUESTS)[number];
+
+/** What was chosen, for run.json and the stderr notice. */
+export interface BackendChoice {
+  name: 'tensorflow' | 'wasm' | 'cpu';
+  /** The npm package providing it. */
+  package: string;
+  /** tfjs backend name in use. */
+  tfBackend: string;
+  /** Why the preferred ones were passed over, in order. */
+  skipped: string[];
+}
+
+const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+const require = createRequire(import.meta.url);
+
+let active: BackendChoice | undefined;
+
+/** The native addon is built by the package's install script; without it `require` fails. */
+function nativeBindingPresent(packageName: string): string | undefined {
+  let packageJson: string;
+  try {
+    packageJson = require.resolve(`${packageName}/package.json`);
+  } catch {
+    return 'not installed';
+  }
+  const libDir = join(dirname(packageJson), 'lib');
+  const hasBinding = existsSync(libDir) && findFile(libDir, (name) => name.endsWith('.node'));
+  return hasBinding ? undefined : 'installed without its libtensorflow binding (its install script did not run or failed)';
+}
+
+function findFile(dir: string, match: (name: string) => boolean): boolean {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isFile() && match(entry.name)) return true;
+    if (entry.isDirectory() && findFile(join(dir, entry.name), match)) return true;
+  }
+  return false;
+}
+
+/** Tries the native packages in order; requires at most one of them (two would double-register kernels). */
+async function tryTensorflow(skipped: string[]): Promise<BackendChoice | undefined> {
+  for (const packageName of NATIVE_PACKAGES) {
+    const missing = nativeBindingPresent(packageName);
+    if (missing) {
+      skipped.push(`${packageName}: ${missing}`);
+      continue;
+    }
+    try {
+      require(packageName);
+      await tf.setBackend('tensorflow');
+      await tf.ready();
+      return { name: 'tensorflow', package: packageName, tfBackend: 'tensorflow', skipped };
+    } catch (error) {
+      skipped.push(`${packageName}: failed to load (${(error as Error).message.split('\n')[0]})`);
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+async function tryWasm(skipped: string[]): Promise<BackendChoice | undefined> {
+  try {
+    await import('@tensorflow/tfjs-backend-wasm');
+    registerWasmTrainingKernels();
+    if (!(await tf.setBackend('wasm'))) throw new Error('setBackend("wasm") returned false');
+    await tf.ready();
+    return { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', tfBackend: 'wasm', skipped };
+  } catch (error) {
+    skipped.push(`@tensorflow/tfjs-backend-wasm: failed to initialise (${(error as Error).message})`);
+    return undefined;
+  }
+}
+
+async function useCpu(skipped: string[]): Promise<BackendChoice> {
+  await tf.setBackend('cpu');
+  await tf.ready();
+  return { name: 'cpu', package: '@tensorflow/tfjs (cpu)', tfBackend: 'cpu', skipped };
+}
+
+/**
+ * Initialises tfjs. `auto` prefers tensorflow (gpu, then cpu build) > wasm > cpu. An explicit
+ * request that cannot be met is an error naming what is missing and how to get it.
+ */
+export async function initBackend(request: BackendRequest = 'auto'): Promise<BackendChoice> {
+  if (active && (request === 'auto' || request === active.name)) return active;
+  const skipped: string[] = [];
+  let choice: BackendChoice | undefined;
+  if (request === 'auto' || request === 'tensorflow') choice = await tryTensorflow(skipped);
+  if (!choice && request === 'tensorflow') {
+    throw new MorphnetError(
+      'usage',
+      `--backend tensorflow: no working native backend (${skipped.join('; ')})`,
+      'install @tensorflow/tfjs-node (or -gpu) on a machine that can download libtensorflow, or use --backend auto',
+    );
+  }
+  if (!choice && (request === 'auto' || request === 'wasm')) choice = await tryWasm(skipped);
+  if (!choice && request === 'wasm') {
+    throw new MorphnetError('runtime', `--backend wasm: ${skipped.at(-1)}`, 'reinstall with npm install, or use --backend cpu');
+  }
+  choice ??= await useCpu(skipped);
+  active = choice;
+  return choice;
+}
+
+export function activeBackend(): BackendChoice | undefined {
+  return active;
+}

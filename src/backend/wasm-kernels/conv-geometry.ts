@@ -1,0 +1,56 @@
+import { backend_util } from '@tensorflow/tfjs';
+
+/** Spatial geometry of one forward convolution, in the terms every gradient needs. */
+export interface ConvGeometry {
+  inHeight: number;
+  inWidth: number;
+  outHeight: number;
+  outWidth: number;
+  filterHeight: number;
+  filterWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  dilationHeight: number;
+  dilationWidth: number;
+  padTop: number;
+  padLeft: number;
+}
+
+export function convGeometry(
+  xShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+  attrs: { strides: unknown; pad: unknown; dilations?: unknown; dimRoundingMode?: unknown },
+  depthwise: boolean,
+): ConvGeometry {
+  const info = backend_util.computeConv2DInfo(
+    xShape,
+    filterShape,
+    attrs.strides as [number, number],
+    (attrs.dilations ?? [1, 1]) as [number, number],
+    attrs.pad as 'same' | 'valid',
+    attrs.dimRoundingMode as 'floor' | undefined,
+    depthwise,
+  );
+  return {
+    inHeight: info.inHeight,
+    inWidth: info.inWidth,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    filterHeight: info.filterHeight,
+    filterWidth: info.filterWidth,
+    strideHeight: info.strideHeight,
+    strideWidth: info.strideWidth,
+    dilationHeight: info.dilationHeight,
+    dilationWidth: info.dilationWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+  };
+}
+
+/**
+ * Padding after the input so that a convolution with the given filter extent, stride and
+ * pad-before produces at least `wanted` outputs (the caller crops any surplus).
+ */
+export function padAfterFor(inSize: number, padBefore: number, filterExtent: number, stride: number, wanted: number): number {
+  return Math.max(0, (wanted - 1) * stride + filterExtent - inSize - padBefore);
+}

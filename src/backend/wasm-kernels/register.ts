@@ -1,0 +1,27 @@
+import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs';
+import { conv2DBackpropFilter, depthwiseConv2dNativeBackpropFilter } from './filter-gradients.js';
+import { conv2DBackpropInput, depthwiseConv2dNativeBackpropInput } from './input-gradients.js';
+
+/**
+ * Training kernels for the wasm backend, as compositions of the XNNPACK convolutions it has.
+ * The first three are missing from tfjs-backend-wasm 4.22; its own Conv2DBackpropInput is an
+ * element loop, replaced here by a forward convolution.
+ */
+export const WASM_TRAINING_KERNELS: Array<{ kernelName: string; kernelFunc: KernelFunc }> = [
+  { kernelName: 'Conv2DBackpropFilter', kernelFunc: conv2DBackpropFilter as unknown as KernelFunc },
+  { kernelName: 'DepthwiseConv2dNativeBackpropFilter', kernelFunc: depthwiseConv2dNativeBackpropFilter as unknown as KernelFunc },
+  { kernelName: 'DepthwiseConv2dNativeBackpropInput', kernelFunc: depthwiseConv2dNativeBackpropInput as unknown as KernelFunc },
+  { kernelName: 'Conv2DBackpropInput', kernelFunc: conv2DBackpropInput as unknown as KernelFunc },
+];
+
+let registered = false;
+
+export function registerWasmTrainingKernels(): void {
+  if (registered) return;
+  for (const { kernelName, kernelFunc } of WASM_TRAINING_KERNELS) {
+    if (getKernel(kernelName, 'wasm') != null) unregisterKernel(kernelName, 'wasm');
+    const config: KernelConfig = { kernelName, backendName: 'wasm', kernelFunc };
+    registerKernel(config);
+  }
+  registered = true;
+}

@@ -1,0 +1,206 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../select.js';
+
+/**
+ * Every kernel this project registers for wasm, checked against the pure JS cpu backend's own
+ * implementation on random inputs: strides 1 and 2, same and valid padding, dilation,
+ * depth multiplier > 1, odd sizes.
+ */
+function randomArray(size: number, seed: number): Float32Array {
+  let state = seed >>> 0;
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    out[i] = state / 2 ** 32 - 0.5;
+  }
+  return out;
+}
+
+const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+async function onBackend(backend: string, compute: () => tf.Tensor): Promise<Float32Array> {
+  await tf.setBackend(backend);
+  const result = tf.tidy(compute);
+  const data = (await result.data()) as Float32Array;
+  result.dispose();
+  return data;
+}
+
+function maxRelativeError(actual: Float32Array, expected: Float32Array): number {
+  expect(actual.length).toBe(expected.length);
+  const scale = Math.max(1e-6, ...Array.from(expected, Math.abs));
+  let worst = 0;
+  for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / scale);
+  return worst;
+}
+
+async function expectSameOnBothBackends(compute: () => tf.Tensor) {
+  const expected = await onBackend('cpu', compute);
+  const actual = await onBackend('wasm', compute);
+  expect(maxRelativeError(actual, expected)).toBeLessThan(1e-4);
+}
+
+interface Case {
+  name: string;
+  input: [number, number, number, number];
+  filter: [number, number]; // kh, kw
+  channelsOut: number; // conv: Cout; depthwise: multiplier
+  stride: number;
+  pad: 'same' | 'valid';
+  dilation: number;
+}
+
+const CASES: Case[] = [
+  { name: '3x3 stride 1 same', input: [2, 7, 9, 3], filter: [3, 3], channelsOut: 4, stride: 1, pad: 'same', dilation: 1 },
+  { name: '3x3 stride 2 same odd', input: [3, 9, 7, 5], filter: [3, 3], channelsOut: 2, stride: 2, pad: 'same', dilation: 1 },
+  { name: '3x3 stride 2 valid odd', input: [2, 11, 8, 3], filter: [3, 3], channelsOut: 3, stride: 2, pad: 'valid', dilation: 1 },
+  { name: '5x2 stride 1 valid', input: [1, 10, 6, 2], filter: [5, 2], channelsOut: 3, stride: 1, pad: 'valid', dilation: 1 },
+  { name: '4x4 stride 2 same even filter', input: [2, 8, 8, 3], filter: [4, 4], channelsOut: 2, stride: 2, pad: 'same', dilation: 1 },
+  { name: '1x1 stride 2 valid', input: [2, 9, 9, 4], filter: [1, 1], channelsOut: 5, stride: 2, pad: 'valid', dilation: 1 },
+  { name: '3x3 stride 3 same', input: [1, 10, 13, 2], filter: [3, 3], channelsOut: 2, stride: 3, pad: 'same', dilation: 1 },
+];
+
+const DILATED: Case[] = [
+  { name: '3x3 dilation 2 same', input: [2, 9, 11, 3], filter: [3, 3], channelsOut: 2, stride: 1, pad: 'same', dilation: 2 },
+  { name: '3x3 dilation 2 valid', input: [1, 12, 9, 2], filter: [3, 3], channelsOut: 1, stride: 1, pad: 'valid', dilation: 2 },
+];
+
+beforeAll(async () => {
+  const choice = await initBackend('wasm');
+  expect(choice.name).toBe('wasm');
+});
+
+function runKernel(name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>): tf.Tensor {
+  return tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
+}
+
+async function outputShape(c: Case, filterShape: number[], depthwise: boolean): Promise<number[]> {
+  await tf.setBackend('cpu');
+  return tf.tidy(() => {
+    const x = tf.zeros(c.input) as tf.Tensor4D;
+    const f = tf.zeros(filterShape) as tf.Tensor4D;
+    return depthwise
+      ? tf.depthwiseConv2d(x, f, c.stride, c.pad, 'NHWC', c.dilation).shape
+      : tf.conv2d(x, f, c.stride, c.pad).shape;
+  });
+}
+
+describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm', () => {
+  // tfjs takes conv gradients only without dilation, so these kernels never receive one.
+  for (const c of CASES) {
+    const filterShape = [c.filter[0], c.filter[1], c.input[3], c.channelsOut];
+    const attrs = { strides: [c.stride, c.stride], pad: c.pad, dataFormat: 'NHWC' };
+
+    it(`filter gradient, ${c.name}`, async () => {
+      const dyShape = await outputShape(c, filterShape, false);
+      const x = randomArray(numel(c.input), 1);
+      const dy = randomArray(numel(dyShape), 3);
+      await expectSameOnBothBackends(() =>
+        runKernel('Conv2DBackpropFilter', { x: tf.tensor(x, c.input), dy: tf.tensor(dy, dyShape) }, { ...attrs, filterShape }),
+      );
+    });
+
+    it(`input gradient, ${c.name}`, async () => {
+      const dyShape = await outputShape(c, filterShape, false);
+      const filter = randomArray(numel(filterShape), 2);
+      const dy = randomArray(numel(dyShape), 4);
+      await expectSameOnBothBackends(() =>
+        runKernel('Conv2DBackpropInput', { dy: tf.tensor(dy, dyShape), filter: tf.tensor(filter, filterShape) }, { ...attrs, inputShape: c.input }),
+      );
+    });
+  }
+});
+
+/**
+ * A dilated filter equals an undilated one with (d - 1) zeros between taps. The cpu backend's
+ * depthwise gradient kernels ignore `dilations` (tfjs 4.22), so dilated cases are checked against
+ * the cpu gradient of that expanded filter: taps at multiples of d for the filter gradient, and
+ * the expanded filter itself for the input gradient.
+ */
+function expandedFilterShape(c: Case, filterShape: number[]): number[] {
+  return [(c.filter[0] - 1) * c.dilation + 1, (c.filter[1] - 1) * c.dilation + 1, filterShape[2], filterShape[3]];
+}
+
+function expandFilter(filter: tf.Tensor, c: Case): tf.Tensor {
+  const [kh, kw, channels, multiplier] = filter.shape;
+  const d = c.dilation;
+  const values = filter.arraySync() as number[][][][];
+  const expanded = tf.buffer([(kh - 1) * d + 1, (kw - 1) * d + 1, channels, multiplier]);
+  for (let a = 0; a < kh; a++)
+    for (let b = 0; b < kw; b++)
+      for (let ch = 0; ch < channels; ch++)
+        for (let m = 0; m < multiplier; m++) expanded.set(values[a][b][ch][m], a * d, b * d, ch, m);
+  return expanded.toTensor();
+}
+
+describe('DepthwiseConv2dNative gradients on wasm', () => {
+  const depthwiseCases = [
+    ...CASES.map((c) => ({ ...c, channelsOut: 1 })),
+    ...CASES.map((c) => ({ ...c, name: `${c.name}, multiplier 3`, channelsOut: 3 })),
+    ...DILATED,
+    ...DILATED.map((c) => ({ ...c, name: `${c.name}, multiplier 2`, channelsOut: 2 })),
+  ];
+  for (const c of depthwiseCases) {
+    const filterShape = [c.filter[0], c.filter[1], c.input[3], c.channelsOut];
+    const attrs = (dilation: number) => ({ strides: [c.stride, c.stride], pad: c.pad, dilations: [dilation, dilation] });
+
+    it(`filter gradient, ${c.name}`, async () => {
+      const dyShape = await outputShape(c, filterShape, true);
+      const x = randomArray(numel(c.input), 5);
+      const dy = randomArray(numel(dyShape), 6);
+      const inputs = () => ({ x: tf.tensor(x, c.input), dy: tf.tensor(dy, dyShape) });
+      const expected = await onBackend('cpu', () => {
+        const full = runKernel('DepthwiseConv2dNativeBackpropFilter', inputs(), { ...attrs(1), filterShape: expandedFilterShape(c, filterShape) });
+        return tf.stridedSlice(full, [0, 0, 0, 0], full.shape, [c.dilation, c.dilation, 1, 1]);
+      });
+      const actual = await onBackend('wasm', () =>
+        runKernel('DepthwiseConv2dNativeBackpropFilter', inputs(), { ...attrs(c.dilation), filterShape }),
+      );
+      expect(maxRelativeError(actual, expected)).toBeLessThan(1e-4);
+    });
+
+    it(`input gradient, ${c.name}`, async () => {
+      const dyShape = await outputShape(c, filterShape, true);
+      const filter = randomArray(numel(filterShape), 7);
+      const dy = randomArray(numel(dyShape), 8);
+      const expected = await onBackend('cpu', () =>
+        runKernel(
+          'DepthwiseConv2dNativeBackpropInput',
+          { dy: tf.tensor(dy, dyShape), filter: expandFilter(tf.tensor(filter, filterShape), c) },
+          { ...attrs(1), inputShape: c.input },
+        ),
+      );
+      const actual = await onBackend('wasm', () =>
+        runKernel('DepthwiseConv2dNativeBackpropInput', { dy: tf.tensor(dy, dyShape), filter: tf.tensor(filter, filterShape) }, {
+          ...attrs(c.dilation),
+          inputShape: c.input,
+        }),
+      );
+      expect(maxRelativeError(actual, expected)).toBeLessThan(1e-4);
+    });
+  }
+});
+
+describe('wasm kernels inside a training gradient', () => {
+  it('tf.grad of a conv -> depthwise -> conv chain equals the cpu backend, and frees its intermediates', async () => {
+    const x = randomArray(2 * 9 * 9 * 3, 11);
+    const w1 = randomArray(3 * 3 * 3 * 4, 12);
+    const w2 = randomArray(3 * 3 * 4 * 2, 13);
+    const w3 = randomArray(1 * 1 * 8 * 5, 14);
+    const gradients = () => {
+      const loss = (a: tf.Tensor4D, b: tf.Tensor4D, c: tf.Tensor4D) => {
+        const h1 = tf.relu(tf.conv2d(tf.tensor4d(x, [2, 9, 9, 3]), a, 2, 'same'));
+        const h2 = tf.depthwiseConv2d(h1, b, 1, 'same');
+        return tf.conv2d(h2, c, 1, 'valid').square().sum();
+      };
+      const grads = tf.grads(loss)([tf.tensor4d(w1, [3, 3, 3, 4]), tf.tensor4d(w2, [3, 3, 4, 2]), tf.tensor4d(w3, [1, 1, 8, 5])]);
+      return tf.concat(grads.map((g) => g.flatten()));
+    };
+    await expectSameOnBothBackends(gradients);
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    await onBackend('wasm', gradients);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

@@ -1,0 +1,80 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigInvalidError, loadConfigFile, resolveConfig } from './load.js';
+import { closestKey } from './closest-key.js';
+import { parseSiNumber } from './si-number.js';
+
+function writeConfig(text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'morphnet-config-')), 'exp.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+function problemsOf(fn: () => unknown) {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigInvalidError);
+    return (error as ConfigInvalidError).problems;
+  }
+  throw new Error('expected a ConfigInvalidError');
+}
+
+describe('config loading', () => {
+  it('fills defaults for everything but the model', () => {
+    const config = resolveConfig({ model: { zoo: 'cnn' } });
+    expect(config.seed).toBe(1);
+    expect(config.shrink.threshold).toBe(0.01);
+    expect(config.data.batchSize).toBe(64);
+    expect(config.retrain.schedule).toBe('cosine');
+  });
+
+  it('reports every problem at once, each with file:line:col, path, received value and expectation', () => {
+    const file = writeConfig(['model:', '  zoo: cnn', 'shrink:', '  threshold: 1.5', '  strenght: 3', 'data:', '  batchSize: many', ''].join('\n'));
+    const problems = problemsOf(() => loadConfigFile(file));
+    expect(problems).toHaveLength(3);
+    const byPath = Object.fromEntries(problems.map((p) => [p.path, p]));
+    expect(byPath['shrink.threshold'].location).toBe(`${file}:4:14`);
+    expect(byPath['shrink.threshold'].message).toContain('received 1.5');
+    expect(byPath['shrink.threshold'].message).toContain('< 1');
+    expect(byPath['shrink.strenght'].location).toBe(`${file}:5:3`);
+    expect(byPath['shrink.strenght'].message).toContain('did you mean "strength"');
+    expect(byPath['data.batchSize'].message).toContain('expected number, received "many"');
+  });
+
+  it('reports YAML syntax errors with their position', () => {
+    const file = writeConfig('model:\n  zoo: [cnn\nseed: 1\n');
+    const problems = problemsOf(() => loadConfigFile(file));
+    expect(problems[0].location).toMatch(new RegExp(`^${file}:\\d+:\\d+$`));
+  });
+
+  it('requires exactly one of model.zoo and model.path', () => {
+    const problems = problemsOf(() => resolveConfig({ model: { zoo: 'cnn', path: 'm.json' } }));
+    expect(problems[0].path).toBe('model');
+  });
+
+  it('lets flags override config keys, and validates the overridden value', () => {
+    const config = resolveConfig({ model: { zoo: 'cnn' } }, { 'shrink.strength': 1e-9, 'expand.targetFlops': '300M' });
+    expect(config.shrink.strength).toBe(1e-9);
+    expect(config.expand.targetFlops).toBe(300_000_000);
+    const problems = problemsOf(() => resolveConfig({ model: { zoo: 'cnn' } }, { 'expand.targetFlops': 'lots' }));
+    expect(problems[0].path).toBe('expand.targetFlops');
+  });
+});
+
+describe('helpers', () => {
+  it('parses SI numbers', () => {
+    expect(parseSiNumber('300M')).toBe(300e6);
+    expect(parseSiNumber('1.2G')).toBe(1.2e9);
+    expect(parseSiNumber('45k')).toBe(45e3);
+    expect(parseSiNumber('2e6')).toBe(2e6);
+    expect(parseSiNumber('12 apples')).toBeUndefined();
+  });
+
+  it('suggests the closest key only when it is close', () => {
+    expect(closestKey('treshold', ['threshold', 'strength'])).toBe('threshold');
+    expect(closestKey('zzzzzz', ['threshold', 'strength'])).toBeUndefined();
+  });
+});

@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import { parseSiNumber } from './si-number.js';
+
+/**
+ * The experiment config (DESIGN.md "The config file"). Every key has a default except
+ * `model`; unknown keys are errors. Numbers that count resources accept SI suffixes.
+ */
+
+const positiveInt = z.number().int().positive();
+
+/** A count such as a FLOP budget: a positive number, or a string like "300M". */
+const resourceAmount = z
+  .union([z.number(), z.string()])
+  .transform((value, ctx) => {
+    const parsed = parseSiNumber(value);
+    if (parsed === undefined || parsed <= 0) {
+      ctx.addIssue({ code: 'custom', message: 'expected a positive number, optionally with an SI suffix (300M, 1.2G, 45k, 2e6)' });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+
+export const DATASET_KINDS = ['mnist', 'idx', 'npy', 'image-folder', 'csv', 'synthetic'] as const;
+export const OPTIMIZER_NAMES = ['sgd', 'momentum', 'adam', 'rmsprop'] as const;
+export const REGULARIZER_SOURCES = ['gamma', 'group-lasso'] as const;
+export const RESOURCE_TARGETS = ['flops', 'size', 'latency', 'activations'] as const;
+export const SCHEDULES = ['constant', 'step', 'cosine'] as const;
+export const BACKEND_NAMES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+
+const optimizerSchema = z.strictObject({
+  name: z.enum(OPTIMIZER_NAMES).default('momentum'),
+  learningRate: z.number().positive().default(0.01),
+  momentum: z.number().min(0).max(1).optional(),
+  beta1: z.number().min(0).max(1).optional(),
+  beta2: z.number().min(0).max(1).optional(),
+  epsilon: z.number().positive().optional(),
+  weightDecay: z.number().min(0).optional(),
+});
+
+const modelSchema = z
+  .strictObject({
+    zoo: z.string().min(1).optional(),
+    path: z.string().min(1).optional(),
+    options: z.record(z.string(), z.unknown()).default({}),
+  })
+  .refine((model) => (model.zoo === undefined) !== (model.path === undefined), {
+    message: 'expected exactly one of model.zoo (a built-in architecture) or model.path (a model file)',
+  });
+
+const dataSchema = z.strictObject({
+  dataset: z.enum(DATASET_KINDS).default('mnist'),
+  path: z.string().nullable().default(null),
+  validationSplit: z.number().min(0).lt(1).default(0.1),
+  batchSize: positiveInt.default(64),
+  /** Use at most this many training samples (handy for quick runs). */
+  limit: positiveInt.optional(),
+  /** Scale raw inputs: divide by 255 for 8-bit data, standardise per feature, or leave as read. */
+  normalize: z.enum(['auto', 'scale255', 'standardize', 'none']).default('auto'),
+  /** csv: the column holding the class label (name or 0-based index). */
+  labelColumn: z.union([z.string(), z.number().int().min(0)]).optional(),
+  /** synthetic: sample count, class count and sample shape. */
+  samples: positiveInt.optional(),
+  classes: positiveInt.optional(),
+  shape: z.array(positiveInt).min(1).optional(),
+});
+
+const shrinkSchema = z.strictObject({
+  regularizer: z.enum(REGULARIZER_SOURCES).default('gamma'),
+  target: z.enum(RESOURCE_TARGETS).default('flops'),
+  hardware: z.string().nullable().default(null),
+  strength: z.union([z.literal('auto'), z.number().positive()]).default('auto'),
+  threshold: z.number().gt(0).lt(1).default(0.01),
+  l1Fraction: z.number().min(0).max(1).default(0),
+  epochs: positiveInt.default(3),
+  steps: positiveInt.optional(),
+  optimizer: optimizerSchema.default({ name: 'momentum', learningRate: 0.01, momentum: 0.9 }),
+  exportEvery: positiveInt.default(100),
+  checkpointEvery: positiveInt.default(200),
+});
+
+const expandSchema = z.strictObject({
+  targetFlops: resourceAmount.optional(),
+  targetSize: resourceAmount.optional(),
+  targetLatency: z.number().positive().optional(),
+  targetActivations: resourceAmount.optional(),
+  multiplier: z.number().positive().optional(),
+  hardware: z.string().nullable().default(null),
+  maxWidth: positiveInt.optional(),
+});
+
+const retrainSchema = z.strictObject({
+  epochs: positiveInt.default(5),
+  steps: positiveInt.optional(),
+  optimizer: optimizerSchema.default({ name: 'momentum', learningRate: 0.05, momentum: 0.9 }),
+  schedule: z.enum(SCHEDULES).default('cosine'),
+  warmupEpochs: z.number().min(0).default(0),
+  baseline: z.enum(['uniform']).nullable().default(null),
+  init: z.enum(['scratch', 'pruned']).default('scratch'),
+  checkpointEvery: positiveInt.default(200),
+});
+
+const hardwareSchema = z.strictObject({
+  peakGflops: z.number().positive(),
+  bandwidthGBps: z.number().positive(),
+});
+
+export const configSchema = z.strictObject({
+  model: modelSchema,
+  data: dataSchema.default(dataSchema.parse({})),
+  seed: z.number().int().min(0).default(1),
+  backend: z.enum(BACKEND_NAMES).default('auto'),
+  threads: positiveInt.optional(),
+  shrink: shrinkSchema.default(shrinkSchema.parse({})),
+  expand: expandSchema.default(expandSchema.parse({})),
+  retrain: retrainSchema.default(retrainSchema.parse({})),
+  hardware: z.record(z.string(), hardwareSchema).default({}),
+});
+
+export type MorphnetConfig = z.output<typeof configSchema>;
+export type OptimizerConfig = z.output<typeof optimizerSchema>;
+export type DataConfig = z.output<typeof dataSchema>;
+export type ShrinkConfig = z.output<typeof shrinkSchema>;
+
+/** The JSON Schema editors use to complete and check config files (written to configs/schema.json). */
+export function configJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }),
+    title: 'morphnet experiment config',
+  };
+}
