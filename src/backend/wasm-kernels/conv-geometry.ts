@@ -19,7 +19,7 @@ export interface ConvGeometry {
 export function convGeometry(
   xShape: [number, number, number, number],
   filterShape: [number, number, number, number],
-  attrs: { strides: unknown; pad: unknown; dilations?: unknown; dimRoundingMode?: unknown },
+  attrs: Record<string, unknown>,
   depthwise: boolean,
 ): ConvGeometry {
   const info = backend_util.computeConv2DInfo(

@@ -1,0 +1,93 @@
+import type { DataConfig } from '../config/schema.js';
+import { dataError } from '../errors.js';
+import { sampleSize, selectSamples, type Dataset, type RawDataset, type Samples, type SourceOptions } from './dataset.js';
+import { applyNormalization, planNormalization } from './normalize.js';
+import { loadCsv } from './sources/csv.js';
+import { loadIdx } from './sources/idx.js';
+import { loadImageFolder } from './sources/image-folder.js';
+import { loadMnist } from './sources/mnist.js';
+import { loadNpy } from './sources/npy.js';
+import { loadSynthetic } from './sources/synthetic.js';
+import { permutation } from './random.js';
+import { splitValidation } from './split.js';
+
+/** The data sources, keyed by `data.dataset`. */
+export const DATA_SOURCES: Record<DataConfig['dataset'], (options: SourceOptions) => RawDataset> = {
+  mnist: loadMnist,
+  idx: loadIdx,
+  npy: loadNpy,
+  'image-folder': loadImageFolder,
+  csv: loadCsv,
+  synthetic: loadSynthetic,
+};
+
+/** What the model expects of the data. */
+export interface ModelShape {
+  inputShape: number[];
+  numClasses: number;
+}
+
+/**
+ * A sample shape fits the model when it has the same number of values (e.g. [28, 28, 1] data
+ * for a [28, 28] or [784] input); the samples are then viewed in the model's shape.
+ */
+function fitToModel(samples: Samples, model: ModelShape, source: string): Samples {
+  if (sampleSize(samples.shape) !== sampleSize(model.inputShape)) {
+    throw dataError(
+      `${source}: samples of shape [${samples.shape}] (${sampleSize(samples.shape)} values) do not fit the model input [${model.inputShape}] (${sampleSize(model.inputShape)} values)`,
+      'use data that matches the model, or a model built for this data (zoo models take ?inputShape=H,W,C)',
+    );
+  }
+  return { ...samples, shape: [...model.inputShape] };
+}
+
+function checkLabels(samples: Samples, numClasses: number, source: string) {
+  for (const label of samples.labels) {
+    if (!(label >= 0 && label < numClasses)) {
+      throw dataError(
+        `${source}: label ${label} is outside the model's ${numClasses} output classes (0..${numClasses - 1})`,
+        'use a model with as many outputs as the data has classes (zoo models take ?classes=N)',
+      );
+    }
+  }
+}
+
+/** Loads, normalises, fits and splits the data for one model, deterministically for a seed. */
+export function loadDataset(config: DataConfig, seed: number, model: ModelShape): Dataset {
+  const raw = DATA_SOURCES[config.dataset]({
+    path: config.path,
+    seed,
+    modelInputShape: model.inputShape,
+    modelClasses: model.numClasses,
+    labelColumn: config.labelColumn,
+    samples: config.samples,
+    classes: config.classes,
+    shape: config.shape,
+  });
+  if (raw.numClasses > model.numClasses) {
+    throw dataError(
+      `${raw.name} has ${raw.numClasses} classes but the model has ${model.numClasses} outputs`,
+      'use a model with as many outputs as the data has classes (zoo models take ?classes=N)',
+    );
+  }
+  let trainAll = fitToModel(raw.train, model, raw.name);
+  checkLabels(trainAll, model.numClasses, raw.name);
+  if (config.limit && config.limit < trainAll.count) trainAll = selectSamples(trainAll, permutation(trainAll.count, seed).subarray(0, config.limit));
+  const plan = planNormalization(config.normalize, trainAll);
+  const { train, validation } = splitValidation(applyNormalization(plan, trainAll), config.validationSplit, seed);
+  const test = raw.test ? applyNormalization(plan, fitToModel(raw.test, model, raw.name)) : undefined;
+  return {
+    ...raw,
+    train,
+    validation,
+    test,
+    summary: {
+      source: raw.name,
+      train: train.count,
+      validation: validation.count,
+      test: test?.count ?? 0,
+      sampleShape: train.shape,
+      numClasses: raw.numClasses,
+    },
+  };
+}
