@@ -1,1 +1,26 @@
-console.log("hi")
+#!/usr/bin/env node
+import { CommanderError } from 'commander';
+import { renderError } from './errors.js';
+import { buildProgram } from './program.js';
+
+/** The entry point: the only place that exits. Usage errors exit 2, as bad config does. */
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram().exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      const helpShown = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help';
+      return helpShown ? 0 : 2;
+    }
+    const { text, exitCode } = renderError(error);
+    process.stderr.write(`${text}\n`);
+    return exitCode;
+  }
+}
+
+main(process.argv).then((code) => {
+  // Exit explicitly: backend worker threads would otherwise keep the process alive.
+  process.exit(code);
+});
