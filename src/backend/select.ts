@@ -91,6 +91,8 @@ async function useCpu(skipped: string[]): Promise<BackendChoice> {
  */
 export async function initBackend(request: BackendRequest = 'auto'): Promise<BackendChoice> {
   if (active && (request === 'auto' || request === active.name)) return active;
+  // Production mode: no "install tfjs-node" banner or debug warnings on the user's terminal.
+  tf.env().set('PROD', true);
   const skipped: string[] = [];
   let choice: BackendChoice | undefined;
   if (request === 'auto' || request === 'tensorflow') choice = await tryTensorflow(skipped);

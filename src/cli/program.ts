@@ -86,7 +86,8 @@ export function buildProgram(): Command {
     .option('--hardware <name>', 'hardware for the latency column')
     .option('--batch-size <n>', 'batch size for latency and activation memory', '1')
     .option('--input-shape <h,w,c>', 'override the model input shape')
-    .action(() => notBuilt('cost', 3));
+    .addOption(backendOption().default('cpu'))
+    .action(async (flags) => (await import('./commands/cost.js')).costCommand(flags));
 
   return program;
 }

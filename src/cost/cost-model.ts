@@ -1,0 +1,249 @@
+import type { ChannelAnalysis } from '../graph/channel-groups.js';
+import type { LayerHandler, ResourceTerm, SlotRef } from '../graph/handlers/handler.js';
+import { handlerFor } from '../graph/handlers/registry.js';
+import { spatialSize, type GraphNode } from '../graph/types.js';
+import type { Hardware } from './hardware.js';
+
+export const RESOURCES = ['flops', 'size', 'latency', 'activations'] as const;
+export type Resource = (typeof RESOURCES)[number];
+
+const BYTES_PER_ELEMENT = 4;
+
+/** Per-layer costs, with the field names of DESIGN.md. */
+export interface LayerCost {
+  name: string;
+  className: string;
+  outputShape: Array<number | null>;
+  macs: number;
+  flops: number;
+  params: number;
+  totalParams: number;
+  activations: number;
+  activationElements: number;
+  /** Roofline latency at the given batch size, in ms; present when hardware was given. */
+  latency?: number;
+}
+
+export type CostTotals = Omit<LayerCost, 'name' | 'className' | 'outputShape'>;
+
+export interface CostOptions {
+  hardware?: Hardware;
+  batchSize?: number;
+}
+
+/**
+ * A linear form over channel scores: sum of weight * score[c] over the listed components.
+ * The regularizer is one such form; the cost is the same formula evaluated on numbers.
+ */
+export type LinearForm = Array<{ components: Int32Array; weight: number }>;
+
+const scaleForm = (form: LinearForm, k: number): LinearForm => form.map((p) => ({ components: p.components, weight: p.weight * k }));
+
+interface Counts {
+  aliveIn: number;
+  aliveOut: number;
+  softIn: LinearForm;
+  softOut: LinearForm;
+}
+
+/**
+ * One term of a layer's cost, MorphNet's formulas. Cost: bilinear C*A_in*A_out, linear
+ * (depthwise) C*A_out. Regularization (`isRegularization`), the same term in differentiable
+ * form: bilinear C*(A_in*S_out + A_out*S_in), linear C*(S_in + S_out); S are sums of scores.
+ */
+function termValue(term: ResourceTerm, counts: Counts, isRegularization: false): number;
+function termValue(term: ResourceTerm, counts: Counts, isRegularization: true): LinearForm;
+function termValue(term: ResourceTerm, counts: Counts, isRegularization: boolean): number | LinearForm {
+  const c = term.coefficient;
+  if (term.kind === 'bilinear') {
+    return isRegularization
+      ? [...scaleForm(counts.softOut, c * counts.aliveIn), ...scaleForm(counts.softIn, c * counts.aliveOut)]
+      : c * counts.aliveIn * counts.aliveOut;
+  }
+  return isRegularization ? [...scaleForm(counts.softIn, c), ...scaleForm(counts.softOut, c)] : c * counts.aliveOut;
+}
+
+/** A layer with everything the cost needs precomputed from the graph. */
+interface PreparedLayer {
+  node: GraphNode;
+  handler: LayerHandler | undefined;
+  inputComponents?: Int32Array;
+  outputComponents: Int32Array;
+  macTerms: ResourceTerm[];
+  weightTerms: ResourceTerm[];
+  /** Parameters of layers morphnet has no formula for (barriers), counted from their weights. */
+  fixedParams?: { trainable: number; nonTrainable: number };
+}
+
+const sizeOf = (shape: Array<number | null>) => shape.reduce<number>((a, b) => a * Number(b), 1);
+
+/**
+ * The resource functions of a network, as functions of which channels are alive. `alive` has
+ * one entry per channel component (1 alive, 0 dead; fixed components always count as alive).
+ */
+export class CostModel {
+  private readonly layers: PreparedLayer[];
+
+  constructor(readonly analysis: ChannelAnalysis) {
+    this.layers = analysis.graph.nodes.map((node) => {
+      const handler = handlerFor(node.className);
+      const layer: PreparedLayer = {
+        node,
+        handler,
+        inputComponents: node.inputs.length ? analysis.outputComponents.get(node.inputs[0]) : undefined,
+        outputComponents: analysis.outputComponents.get(node.id)!,
+        macTerms: handler?.macTerms?.(node) ?? [],
+        weightTerms: handler?.weightTerms?.(node) ?? [],
+      };
+      if (!handler?.params && node.layer.weights.length > 0) {
+        const count = (weights: typeof node.layer.weights) => weights.reduce((sum, w) => sum + sizeOf(w.shape), 0);
+        layer.fixedParams = { trainable: count(node.layer.trainableWeights), nonTrainable: count(node.layer.nonTrainableWeights) };
+      }
+      return layer;
+    });
+  }
+
+  get numComponents(): number {
+    return this.analysis.numComponents;
+  }
+
+  /** Every component alive: the cost of the network as it is. */
+  allAlive(): Float64Array {
+    return new Float64Array(this.numComponents).fill(1);
+  }
+
+  private slotComponents(layer: PreparedLayer, ref: SlotRef): Int32Array {
+    return ref.side === 'input' ? layer.inputComponents! : layer.outputComponents;
+  }
+
+  private aliveCount(components: Int32Array | undefined, repeat: number, alive: Float64Array): number {
+    if (!components) return 0;
+    let sum = 0;
+    for (const c of components) sum += this.analysis.componentFixed[c] ? 1 : alive[c];
+    return sum * repeat;
+  }
+
+  /** Scores of fixed channels are not regularized (MorphNet counts them as constants). */
+  private softCount(components: Int32Array, repeat: number): LinearForm {
+    return [{ components, weight: repeat }];
+  }
+
+  private counts(layer: PreparedLayer, term: ResourceTerm, alive: Float64Array): Counts {
+    const inComponents = this.slotComponents(layer, term.in);
+    const outComponents = this.slotComponents(layer, term.out);
+    return {
+      aliveIn: this.aliveCount(inComponents, term.in.repeat, alive),
+      aliveOut: this.aliveCount(outComponents, term.out.repeat, alive),
+      softIn: this.softCount(inComponents, term.in.repeat),
+      softOut: this.softCount(outComponents, term.out.repeat),
+    };
+  }
+
+  private sumTerms(layer: PreparedLayer, terms: ResourceTerm[], alive: Float64Array): number {
+    return terms.reduce((sum, term) => sum + termValue(term, this.counts(layer, term, alive), false), 0);
+  }
+
+  private formTerms(layer: PreparedLayer, terms: ResourceTerm[], alive: Float64Array): LinearForm {
+    return terms.flatMap((term) => termValue(term, this.counts(layer, term, alive), true));
+  }
+
+  /** Bytes a layer moves: input and output activations at the batch size, plus its weights. */
+  private bytes(layer: PreparedLayer, alive: Float64Array, batchSize: number): number {
+    const inElements = layer.inputComponents ? spatialSize(layer.node.inputShapes[0]) * this.aliveCount(layer.inputComponents, 1, alive) : 0;
+    const outElements = spatialSize(layer.node.outputShape) * this.aliveCount(layer.outputComponents, 1, alive);
+    return BYTES_PER_ELEMENT * (batchSize * (inElements + outElements) + this.sumTerms(layer, layer.weightTerms, alive));
+  }
+
+  private latencyMs(layer: PreparedLayer, alive: Float64Array, hardware: Hardware, batchSize: number) {
+    const computeMs = (2 * batchSize * this.sumTerms(layer, layer.macTerms, alive)) / (hardware.peakGflops * 1e6);
+    const memoryMs = this.bytes(layer, alive, batchSize) / (hardware.bandwidthGBps * 1e6);
+    return { computeMs, memoryMs, latency: Math.max(computeMs, memoryMs) };
+  }
+
+  /** Per-layer and total cost of the network with the given channels alive. */
+  evaluate(alive: Float64Array = this.allAlive(), options: CostOptions = {}): { layers: LayerCost[]; totals: CostTotals } {
+    const batchSize = options.batchSize ?? 1;
+    const totals: CostTotals = { macs: 0, flops: 0, params: 0, totalParams: 0, activations: 0, activationElements: 0 };
+    if (options.hardware) totals.latency = 0;
+    const layers = this.layers.map((layer) => {
+      const { node, handler } = layer;
+      const aliveIn = this.aliveCount(layer.inputComponents, 1, alive);
+      const aliveOut = this.aliveCount(layer.outputComponents, 1, alive);
+      const macs = this.sumTerms(layer, layer.macTerms, alive);
+      const isFlopLayer = layer.macTerms.length > 0;
+      const params = handler?.params?.(node, aliveIn, aliveOut) ?? layer.fixedParams ?? { trainable: 0, nonTrainable: 0 };
+      const cost: LayerCost = {
+        name: node.id,
+        className: node.className,
+        outputShape: [...node.outputShape.slice(0, -1), aliveOut],
+        macs,
+        flops: 2 * macs,
+        params: params.trainable,
+        totalParams: params.trainable + params.nonTrainable,
+        activations: isFlopLayer ? aliveOut : 0,
+        activationElements: isFlopLayer ? spatialSize(node.outputShape) * aliveOut : 0,
+      };
+      if (options.hardware) cost.latency = isFlopLayer ? this.latencyMs(layer, alive, options.hardware, batchSize).latency : 0;
+      for (const key of Object.keys(totals) as Array<keyof CostTotals>) totals[key] = (totals[key] ?? 0) + (cost[key] ?? 0);
+      return cost;
+    });
+    return { layers, totals };
+  }
+
+  /** One resource of the network as a number (the monitoring cost of MorphNet). */
+  resource(resource: Resource, alive: Float64Array, options: CostOptions = {}): number {
+    const { totals } = this.evaluate(alive, options);
+    switch (resource) {
+      case 'flops':
+        return totals.flops;
+      case 'size':
+        return this.layers.reduce((sum, layer) => sum + this.sumTerms(layer, layer.weightTerms, alive), 0);
+      case 'activations':
+        return totals.activations;
+      case 'latency':
+        return totals.latency ?? NaN;
+    }
+  }
+
+  /**
+   * The regularizer as weights over channel components: R = sum_c weights[c] * score[c], the
+   * differentiable form of `resource` with the current alive counts as constants. Fixed
+   * components get weight 0 (they are not regularized).
+   */
+  regularizationWeights(resource: Resource, alive: Float64Array, options: CostOptions = {}): Float64Array {
+    const batchSize = options.batchSize ?? 1;
+    const weights = new Float64Array(this.numComponents);
+    const accumulate = (form: LinearForm, scale: number) => {
+      for (const { components, weight } of form) for (const c of components) weights[c] += weight * scale;
+    };
+    for (const layer of this.layers) {
+      if (layer.macTerms.length === 0) continue;
+      switch (resource) {
+        case 'flops':
+          accumulate(this.formTerms(layer, layer.macTerms, alive), 2);
+          break;
+        case 'size':
+          accumulate(this.formTerms(layer, layer.weightTerms, alive), 1);
+          break;
+        case 'activations':
+          accumulate(this.softCount(layer.outputComponents, 1), 1);
+          break;
+        case 'latency': {
+          const hardware = options.hardware!;
+          const { computeMs, memoryMs } = this.latencyMs(layer, alive, hardware, batchSize);
+          if (computeMs >= memoryMs) {
+            accumulate(this.formTerms(layer, layer.macTerms, alive), (2 * batchSize) / (hardware.peakGflops * 1e6));
+          } else {
+            const perByte = BYTES_PER_ELEMENT / (hardware.bandwidthGBps * 1e6);
+            if (layer.inputComponents) accumulate(this.softCount(layer.inputComponents, 1), perByte * batchSize * spatialSize(layer.node.inputShapes[0]));
+            accumulate(this.softCount(layer.outputComponents, 1), perByte * batchSize * spatialSize(layer.node.outputShape));
+            accumulate(this.formTerms(layer, layer.weightTerms, alive), perByte);
+          }
+          break;
+        }
+      }
+    }
+    for (let c = 0; c < weights.length; c++) if (this.analysis.componentFixed[c]) weights[c] = 0;
+    return weights;
+  }
+}

@@ -1,0 +1,100 @@
+import { spatialSize } from '../types.js';
+import { INPUT_SLOTS, OUTPUT_SLOTS, pair, type LayerHandler } from './handler.js';
+
+const bias = (config: Record<string, unknown>, channels: number) => (config.useBias === false ? 0 : channels);
+
+/** Conv2D: owns its output channels; MACs = Ho*Wo*kh*kw*A_in*A_out. */
+export const conv2D: LayerHandler = {
+  ownsChannels: true,
+  link: () => undefined,
+  macTerms: (node) => {
+    const [kh, kw] = pair(node.config.kernelSize);
+    return [{ coefficient: spatialSize(node.outputShape) * kh * kw, kind: 'bilinear', in: INPUT_SLOTS, out: OUTPUT_SLOTS }];
+  },
+  weightTerms: (node) => {
+    const [kh, kw] = pair(node.config.kernelSize);
+    return [{ coefficient: kh * kw, kind: 'bilinear', in: INPUT_SLOTS, out: OUTPUT_SLOTS }];
+  },
+  params: (node, aliveIn, aliveOut) => {
+    const [kh, kw] = pair(node.config.kernelSize);
+    return { trainable: kh * kw * aliveIn * aliveOut + bias(node.config, aliveOut), nonTrainable: 0 };
+  },
+};
+
+/** Conv2DTranspose: every input pixel is scattered through the kernel: MACs = Hin*Win*kh*kw*A_in*A_out. */
+export const conv2DTranspose: LayerHandler = {
+  ...conv2D,
+  macTerms: (node) => {
+    const [kh, kw] = pair(node.config.kernelSize);
+    return [{ coefficient: spatialSize(node.inputShapes[0]) * kh * kw, kind: 'bilinear', in: INPUT_SLOTS, out: OUTPUT_SLOTS }];
+  },
+};
+
+function depthMultiplier(config: Record<string, unknown>): number {
+  return Number(config.depthMultiplier ?? 1);
+}
+
+/**
+ * DepthwiseConv2D: never a source. Output channel j is computed from input channel j / m, so it
+ * lives and dies with it. MACs = Ho*Wo*kh*kw*A_out.
+ */
+export const depthwiseConv2D: LayerHandler = {
+  link: ({ node, inputs, output, union }) => {
+    const m = depthMultiplier(node.config);
+    for (let j = 0; j < output.length; j++) union(output[j], inputs[0][Math.floor(j / m)]);
+  },
+  macTerms: (node) => {
+    const [kh, kw] = pair(node.config.kernelSize);
+    return [{ coefficient: spatialSize(node.outputShape) * kh * kw, kind: 'linear', in: INPUT_SLOTS, out: OUTPUT_SLOTS }];
+  },
+  weightTerms: (node) => {
+    const [kh, kw] = pair(node.config.kernelSize);
+    return [{ coefficient: kh * kw, kind: 'linear', in: INPUT_SLOTS, out: OUTPUT_SLOTS }];
+  },
+  params: (node, _aliveIn, aliveOut) => {
+    const [kh, kw] = pair(node.config.kernelSize);
+    return { trainable: kh * kw * aliveOut + bias(node.config, aliveOut), nonTrainable: 0 };
+  },
+};
+
+/**
+ * SeparableConv2D = depthwise (input channels x m) then pointwise 1x1 conv; owns its outputs.
+ * MACs = Ho*Wo*kh*kw*m*A_in + Ho*Wo*m*A_in*A_out.
+ */
+export const separableConv2D: LayerHandler = {
+  ownsChannels: true,
+  link: () => undefined,
+  macTerms: (node) => {
+    const [kh, kw] = pair(node.config.kernelSize);
+    const m = depthMultiplier(node.config);
+    const spatial = spatialSize(node.outputShape);
+    const middle = { side: 'input' as const, repeat: m };
+    return [
+      { coefficient: spatial * kh * kw, kind: 'linear', in: INPUT_SLOTS, out: middle },
+      { coefficient: spatial, kind: 'bilinear', in: middle, out: OUTPUT_SLOTS },
+    ];
+  },
+  weightTerms: (node) => {
+    const [kh, kw] = pair(node.config.kernelSize);
+    const middle = { side: 'input' as const, repeat: depthMultiplier(node.config) };
+    return [
+      { coefficient: kh * kw, kind: 'linear', in: INPUT_SLOTS, out: middle },
+      { coefficient: 1, kind: 'bilinear', in: middle, out: OUTPUT_SLOTS },
+    ];
+  },
+  params: (node, aliveIn, aliveOut) => {
+    const [kh, kw] = pair(node.config.kernelSize);
+    const m = depthMultiplier(node.config);
+    return { trainable: kh * kw * m * aliveIn + m * aliveIn * aliveOut + bias(node.config, aliveOut), nonTrainable: 0 };
+  },
+};
+
+/** Dense: owns its units; applied to every position of the leading dims. MACs = positions*A_in*A_out. */
+export const dense: LayerHandler = {
+  ownsChannels: true,
+  link: () => undefined,
+  macTerms: (node) => [{ coefficient: spatialSize(node.outputShape), kind: 'bilinear', in: INPUT_SLOTS, out: OUTPUT_SLOTS }],
+  weightTerms: () => [{ coefficient: 1, kind: 'bilinear', in: INPUT_SLOTS, out: OUTPUT_SLOTS }],
+  params: (node, aliveIn, aliveOut) => ({ trainable: aliveIn * aliveOut + bias(node.config, aliveOut), nonTrainable: 0 }),
+};
+
