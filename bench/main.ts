@@ -1,3 +1,4 @@
+import { benchCost } from './cost.js';
 import { benchTrainStep } from './train-step.js';
 
 /**
@@ -5,6 +6,11 @@ import { benchTrainStep } from './train-step.js';
  * baseline measured in the same process. Never part of `npm test`.
  */
 const BENCHES: Record<string, (json: boolean, args: string[]) => Promise<void>> = {
+  cost: async (json) => {
+    const result = await benchCost(5);
+    if (json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
+    console.log(`cost of a ${result.layers}-layer model: ${result.countMs.toFixed(1)} ms per count, ${result.ratio.toFixed(2)}x the ${result.buildMs.toFixed(1)} ms it takes tfjs to build the model (mean of ${result.repeats})`);
+  },
   'train-step': async (json, args) => {
     const flag = (name: string, fallback: number) => {
       const index = args.indexOf(name);
