@@ -5,7 +5,7 @@ import { buildProgram } from './program.js';
 
 /** The entry point: the only place that exits. Usage errors exit 2, as bad config does. */
 async function main(argv: string[]): Promise<number> {
-  const program = buildProgram().exitOverride();
+  const program = buildProgram();
   try {
     await program.parseAsync(argv);
     return 0;

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { MorphnetError } from '../errors.js';
+import { SHRINK_FLAGS, addConfigFlags } from './config-flags.js';
 import { toolVersion } from './version.js';
 
 /** Options every command that loads tfjs shares. */
@@ -11,10 +11,6 @@ export interface BackendFlags {
 const backendOption = () =>
   new Option('--backend <name>', 'tfjs backend: auto picks tensorflow (gpu, cpu) > wasm > cpu').choices(['auto', 'tensorflow', 'wasm', 'cpu']);
 
-function notBuilt(command: string, issue: number): never {
-  throw new MorphnetError('usage', `\`morphnet ${command}\` is not built yet (tracked as issue ${issue})`, 'see `morphnet --help` for the commands that work today');
-}
-
 /**
  * The command-line program. Each action loads its implementation lazily, so `--help` starts
  * without loading tfjs.
@@ -24,6 +20,8 @@ export function buildProgram(): Command {
     .description('MorphNet structure learning for TensorFlow.js models: shrink, expand, retrain, report')
     .version(toolVersion())
     .showHelpAfterError('(run with --help for usage)')
+    // Throw instead of exiting (inherited by every subcommand added below): main maps it to exit 2.
+    .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 
   program
@@ -31,20 +29,20 @@ export function buildProgram(): Command {
     .description('shrink -> expand -> retrain -> report in one run dir; re-running resumes')
     .argument('<config>', 'experiment config (YAML)')
     .option('-r, --run-dir <dir>', 'run directory (default: runs/<config name>)')
-    .addOption(backendOption())
-    .option('--json', 'print only the final JSON summary')
-    .action(() => notBuilt('run', 6));
+    .option('--json', 'print only the final JSON report')
+    .action(async (config, flags) => (await import('./commands/run.js')).runCommand(config, flags));
 
-  program
-    .command('shrink')
-    .description('train the seed model with the MorphNet regularizer and export the learned widths')
-    .option('-c, --config <file>', 'experiment config (YAML)')
-    .option('-m, --model <model>', 'model.json path or zoo:NAME (overrides model in the config)')
-    .option('-r, --run-dir <dir>', 'run directory')
-    .addOption(backendOption())
-    .option('--force', 'redo a finished shrink')
-    .option('--json', 'print only the final JSON')
-    .action(() => notBuilt('shrink', 4));
+  addConfigFlags(
+    program
+      .command('shrink')
+      .description('train the seed model with the MorphNet regularizer and export the learned widths')
+      .option('-c, --config <file>', 'experiment config (YAML)')
+      .option('-m, --model <model>', 'model.json path or zoo:NAME (overrides model in the config)')
+      .option('-r, --run-dir <dir>', 'run directory (default: runs/<config name>)')
+      .option('--force', 'redo a finished shrink')
+      .option('--json', 'print only the final JSON'),
+    SHRINK_FLAGS,
+  ).action(async (flags) => (await import('./commands/shrink.js')).shrinkCommand(flags));
 
   program
     .command('expand')
@@ -56,9 +54,10 @@ export function buildProgram(): Command {
     .option('--target-activations <n>', 'activation budget')
     .option('--multiplier <w>', 'a fixed width multiplier instead of a budget')
     .option('--hardware <name>', 'hardware for latency')
+    .option('--max-width <n>', 'no group grows beyond this many channels')
     .option('--force', 'redo a finished expand')
     .option('--json', 'print JSON')
-    .action(() => notBuilt('expand', 5));
+    .action(async (flags) => (await import('./commands/expand.js')).expandCommand(flags));
 
   program
     .command('retrain')
@@ -66,17 +65,16 @@ export function buildProgram(): Command {
     .requiredOption('-r, --run-dir <dir>', 'run directory with a finished expand')
     .option('--baseline <kind>', 'also train the uniform-width baseline at the same budget')
     .option('--init <kind>', 'scratch (default) or pruned')
-    .addOption(backendOption())
     .option('--force', 'redo a finished retrain')
     .option('--json', 'print only the final JSON')
-    .action(() => notBuilt('retrain', 5));
+    .action(async (flags) => (await import('./commands/retrain.js')).retrainCommand(flags));
 
   program
     .command('report')
     .description('per-layer widths and costs, accuracy per stage')
     .requiredOption('-r, --run-dir <dir>', 'run directory')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'html']).default('table'))
-    .action(() => notBuilt('report', 6));
+    .action(async (flags) => (await import('./commands/report.js')).reportCommand(flags));
 
   program
     .command('cost')

@@ -78,3 +78,17 @@ describe('helpers', () => {
     expect(closestKey('zzzzzz', ['threshold', 'strength'])).toBeUndefined();
   });
 });
+
+describe('configs/schema.json', () => {
+  it('is the JSON Schema of the zod schema (regenerate with npm run schema)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { schemaText } = await import('./emit-schema.js');
+    expect(readFileSync(join(import.meta.dirname, '../../configs/schema.json'), 'utf8')).toBe(schemaText());
+  });
+
+  it('every shipped config is valid', async () => {
+    const { readdirSync } = await import('node:fs');
+    const dir = join(import.meta.dirname, '../../configs');
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) expect(() => loadConfigFile(join(dir, file))).not.toThrow();
+  });
+});

@@ -68,7 +68,8 @@ const shrinkSchema = z.strictObject({
   regularizer: z.enum(REGULARIZER_SOURCES).default('gamma'),
   target: z.enum(RESOURCE_TARGETS).default('flops'),
   hardware: z.string().nullable().default(null),
-  strength: z.union([z.literal('auto'), z.number().positive()]).default('auto'),
+  /** lambda; 0 turns the regularizer off (a baseline with the same training). */
+  strength: z.union([z.literal('auto'), z.number().min(0)]).default('auto'),
   threshold: z.number().gt(0).lt(1).default(0.01),
   l1Fraction: z.number().min(0).max(1).default(0),
   epochs: positiveInt.default(3),

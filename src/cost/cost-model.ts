@@ -29,6 +29,8 @@ export type CostTotals = Omit<LayerCost, 'name' | 'className' | 'outputShape'>;
 export interface CostOptions {
   hardware?: Hardware;
   batchSize?: number;
+  /** Layers that are not built (removed with a width-0 branch): they cost nothing. */
+  excludedLayers?: ReadonlySet<string>;
 }
 
 /**
@@ -120,7 +122,8 @@ export class CostModel {
     if (!components) return 0;
     let sum = 0;
     for (const c of components) sum += this.analysis.componentFixed[c] ? 1 : alive[c];
-    return sum * repeat;
+    // Channel counts are whole; fractional alive values (widths other than the seed's) sum to them up to rounding.
+    return Math.round(sum) * repeat;
   }
 
   /** Scores of fixed channels are not regularized (MorphNet counts them as constants). */
@@ -165,7 +168,8 @@ export class CostModel {
     const batchSize = options.batchSize ?? 1;
     const totals: CostTotals = { macs: 0, flops: 0, params: 0, totalParams: 0, activations: 0, activationElements: 0 };
     if (options.hardware) totals.latency = 0;
-    const layers = this.layers.map((layer) => {
+    const built = this.layers.filter((layer) => !options.excludedLayers?.has(layer.node.id));
+    const layers = built.map((layer) => {
       const { node, handler } = layer;
       const aliveIn = this.aliveCount(layer.inputComponents, 1, alive);
       const aliveOut = this.aliveCount(layer.outputComponents, 1, alive);
@@ -197,7 +201,7 @@ export class CostModel {
       case 'flops':
         return totals.flops;
       case 'size':
-        return this.layers.reduce((sum, layer) => sum + this.sumTerms(layer, layer.weightTerms, alive), 0);
+        return this.layers.reduce((sum, layer) => (options.excludedLayers?.has(layer.node.id) ? sum : sum + this.sumTerms(layer, layer.weightTerms, alive)), 0);
       case 'activations':
         return totals.activations;
       case 'latency':

@@ -27,10 +27,10 @@ function modelJsonPath(path: string): string {
   return path;
 }
 
-export async function loadModel(source: ModelSource): Promise<tf.LayersModel> {
+export async function loadModel(source: ModelSource, seed = 1): Promise<tf.LayersModel> {
   if (source.zoo) {
     const { name, options } = parseZooSpec(source.zoo);
-    return buildZooModel(name, { ...options, ...source.options });
+    return buildZooModel(name, { ...options, ...source.options }, seed);
   }
   const path = source.path!;
   const extension = extname(path).toLowerCase();

@@ -21,15 +21,16 @@ export interface TrainStepOptions {
  * Every tensor it makes is released; only the weights and the optimizer's slots persist.
  */
 export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, x: tf.Tensor, labels: tf.Tensor, options: TrainStepOptions): StepLosses {
+  // The loss parts are made inside minimize's own scope: keep them to read them after.
+  let taskLoss: tf.Scalar | undefined;
+  let regLoss: tf.Scalar | undefined;
   const parts = tf.tidy(() => {
-    let taskLoss: tf.Scalar | undefined;
-    let regLoss: tf.Scalar | undefined;
     const total = optimizer.minimize(
       () => {
         const output = model.apply(x, { training: true }) as tf.Tensor;
-        taskLoss = crossEntropy(output, labels, options.numClasses, options.outputKind);
+        taskLoss = tf.keep(crossEntropy(output, labels, options.numClasses, options.outputKind));
         if (!options.regularization) return taskLoss;
-        regLoss = options.regularization();
+        regLoss = tf.keep(options.regularization());
         return tf.add(taskLoss, regLoss) as tf.Scalar;
       },
       true,
@@ -37,7 +38,7 @@ export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, x: tf.
     )!;
     return tf.stack([total, taskLoss!, regLoss ?? tf.scalar(0)]);
   });
-  const [loss, taskLoss, regLoss] = parts.dataSync();
-  parts.dispose();
-  return { loss, taskLoss, regLoss };
+  const [loss, task, reg] = parts.dataSync();
+  tf.dispose([parts, taskLoss!, ...(regLoss ? [regLoss] : [])]);
+  return { loss, taskLoss: task, regLoss: reg };
 }

@@ -2,6 +2,26 @@ import * as tf from '@tensorflow/tfjs';
 
 /** Shared building blocks of the zoo: explicit layer names keep structure files stable. */
 
+/**
+ * Seeds for the initializers of the model being built, so a zoo model is the same for the same
+ * seed in every process (a resumed run and an uninterrupted one start from the same weights).
+ */
+let nextSeed: number | undefined;
+
+export function withSeed<T>(seed: number, build: () => T): T {
+  nextSeed = seed * 1000;
+  try {
+    return build();
+  } finally {
+    nextSeed = undefined;
+  }
+}
+
+export function kernelInitializer(kind: 'heNormal' | 'glorotUniform') {
+  const seed = nextSeed === undefined ? undefined : nextSeed++;
+  return kind === 'heNormal' ? tf.initializers.heNormal({ seed }) : tf.initializers.glorotUniform({ seed });
+}
+
 export type Activation = 'relu' | 'relu6' | 'none';
 
 export function scaledWidth(channels: number, width: number): number {
@@ -21,7 +41,7 @@ export function activation(x: tf.SymbolicTensor, kind: Activation, name: string)
 }
 
 export function batchNorm(x: tf.SymbolicTensor, name: string): tf.SymbolicTensor {
-  return tf.layers.batchNormalization({ name, scale: true, center: true, epsilon: 1e-3, momentum: 0.99 }).apply(x) as tf.SymbolicTensor;
+  return tf.layers.batchNormalization({ name, scale: true, center: true, epsilon: 1e-3, momentum: 0.9 }).apply(x) as tf.SymbolicTensor;
 }
 
 export interface ConvOptions {
@@ -41,7 +61,7 @@ export function convBn(x: tf.SymbolicTensor, name: string, options: ConvOptions)
     strides: options.strides ?? 1,
     padding: options.padding ?? 'same',
     useBias: false,
-    kernelInitializer: 'heNormal',
+    kernelInitializer: kernelInitializer('heNormal'),
   });
   const normalized = batchNorm(conv.apply(x) as tf.SymbolicTensor, `${name}_bn`);
   return activation(normalized, options.activation ?? 'relu', `${name}_relu`);
@@ -49,13 +69,13 @@ export function convBn(x: tf.SymbolicTensor, name: string, options: ConvOptions)
 
 /** DepthwiseConv2D (no bias) -> BN -> activation. */
 export function depthwiseBn(x: tf.SymbolicTensor, name: string, strides: number, kind: Activation, depthMultiplier = 1): tf.SymbolicTensor {
-  const conv = tf.layers.depthwiseConv2d({ name, kernelSize: 3, strides, padding: 'same', useBias: false, depthMultiplier });
+  const conv = tf.layers.depthwiseConv2d({ name, kernelSize: 3, strides, padding: 'same', useBias: false, depthMultiplier, depthwiseInitializer: kernelInitializer('glorotUniform') });
   return activation(batchNorm(conv.apply(x) as tf.SymbolicTensor, `${name}_bn`), kind, `${name}_relu`);
 }
 
 export function classifier(x: tf.SymbolicTensor, classes: number, name = 'predictions'): tf.SymbolicTensor {
   const pooled = x.shape.length === 4 ? (tf.layers.globalAveragePooling2d({ name: 'global_pool' }).apply(x) as tf.SymbolicTensor) : x;
-  return tf.layers.dense({ name, units: classes, activation: 'softmax' }).apply(pooled) as tf.SymbolicTensor;
+  return tf.layers.dense({ name, units: classes, activation: 'softmax', kernelInitializer: kernelInitializer('glorotUniform') }).apply(pooled) as tf.SymbolicTensor;
 }
 
 export function input(shape: number[]): tf.SymbolicTensor {

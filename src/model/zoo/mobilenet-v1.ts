@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { convBn, depthwiseBn, input, scaledWidth } from './blocks.js';
+import { convBn, depthwiseBn, input, scaledWidth, kernelInitializer } from './blocks.js';
 import type { ZooOptions } from './options.js';
 
 /** (pointwise filters, depthwise stride) of MobileNetV1's 13 depthwise-separable blocks. */
@@ -23,6 +23,6 @@ export function mobilenetV1(options: ZooOptions): tf.LayersModel {
   }
   h = tf.layers.globalAveragePooling2d({ name: 'global_pool' }).apply(h) as tf.SymbolicTensor;
   h = tf.layers.dropout({ name: 'dropout', rate: 1e-3 }).apply(h) as tf.SymbolicTensor;
-  const out = tf.layers.dense({ name: 'predictions', units: options.classes, activation: 'softmax' }).apply(h) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ name: 'predictions', kernelInitializer: kernelInitializer('glorotUniform'), units: options.classes, activation: 'softmax' }).apply(h) as tf.SymbolicTensor;
   return tf.model({ inputs: x, outputs: out, name: 'mobilenet_v1' });
 }

@@ -6,6 +6,7 @@ import { mlp } from './mlp.js';
 import { mobilenetV1 } from './mobilenet-v1.js';
 import { mobilenetV2 } from './mobilenet-v2.js';
 import type { ZooOptions } from './options.js';
+import { withSeed } from './blocks.js';
 import { cifarResnet } from './resnet.js';
 import { vgg16 } from './vgg16.js';
 
@@ -68,9 +69,10 @@ export function zooOptions(name: string, given: Record<string, unknown> = {}): Z
   return options;
 }
 
-export function buildZooModel(name: string, given: Record<string, unknown> = {}): tf.LayersModel {
+/** Builds a zoo model; the same seed gives the same initial weights in every process. */
+export function buildZooModel(name: string, given: Record<string, unknown> = {}, seed = 1): tf.LayersModel {
   const options = zooOptions(name, given);
-  return ZOO[name].build(options);
+  return withSeed(seed, () => ZOO[name].build(options));
 }
 
 /** Parses `zoo:NAME?width=0.5&classes=10` into a name and raw options. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { batchNorm, convBn, input, scaledWidth } from './blocks.js';
+import { batchNorm, convBn, input, scaledWidth, kernelInitializer } from './blocks.js';
 import type { ZooOptions } from './options.js';
 
 /** VGG-16's 13 convolutions in 5 blocks, each block closed by 2x2 max pooling. */
@@ -19,8 +19,8 @@ export function vgg16(options: ZooOptions): tf.LayersModel {
     h = tf.layers.maxPooling2d({ name: `block${blockIndex + 1}_pool`, poolSize: 2 }).apply(h) as tf.SymbolicTensor;
   }
   h = tf.layers.flatten({ name: 'flatten' }).apply(h) as tf.SymbolicTensor;
-  h = tf.layers.dense({ name: 'fc1', units: scaledWidth(512, options.width), useBias: false }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers.dense({ name: 'fc1', kernelInitializer: kernelInitializer('glorotUniform'), units: scaledWidth(512, options.width), useBias: false }).apply(h) as tf.SymbolicTensor;
   h = tf.layers.reLU({ name: 'fc1_relu' }).apply(batchNorm(h, 'fc1_bn')) as tf.SymbolicTensor;
-  const out = tf.layers.dense({ name: 'predictions', units: options.classes, activation: 'softmax' }).apply(h) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ name: 'predictions', kernelInitializer: kernelInitializer('glorotUniform'), units: options.classes, activation: 'softmax' }).apply(h) as tf.SymbolicTensor;
   return tf.model({ inputs: x, outputs: out, name: 'vgg16' });
 }

@@ -1,0 +1,64 @@
+import { formatSi, parseSiNumber } from '../../config/si-number.js';
+import type { Resource } from '../../cost/cost-model.js';
+import { describeValue, usageError } from '../../errors.js';
+import { expandStage, type ExpandedStructure, type ExpandTarget } from '../../stages/expand.js';
+import { createOutput } from '../output.js';
+import { toolVersion } from '../version.js';
+
+export interface ExpandFlags {
+  runDir: string;
+  targetFlops?: string;
+  targetSize?: string;
+  targetLatency?: string;
+  targetActivations?: string;
+  multiplier?: string;
+  hardware?: string;
+  maxWidth?: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+const TARGET_FLAGS: Array<[keyof ExpandFlags, Resource, string]> = [
+  ['targetFlops', 'flops', '--target-flops'],
+  ['targetSize', 'size', '--target-size'],
+  ['targetLatency', 'latency', '--target-latency'],
+  ['targetActivations', 'activations', '--target-activations'],
+];
+
+function positiveNumber(flag: string, text: string): number {
+  const value = parseSiNumber(text);
+  if (value === undefined || value <= 0) throw usageError(`${flag}: expected a positive number (SI suffixes allowed: 300M, 1.2G), received ${describeValue(text)}`, `e.g. ${flag} 5M`);
+  return value;
+}
+
+/** The target given on the command line, if any (the config's expand section is the fallback). */
+export function targetFromFlags(flags: ExpandFlags): ExpandTarget | undefined {
+  const given: ExpandTarget[] = [];
+  for (const [key, resource, flag] of TARGET_FLAGS) {
+    if (flags[key] !== undefined) given.push({ resource, value: positiveNumber(flag, String(flags[key])) });
+  }
+  if (flags.multiplier !== undefined) given.push({ multiplier: positiveNumber('--multiplier', flags.multiplier) });
+  if (given.length > 1) throw usageError(`expand takes one target, received ${given.length}`, 'pass only one of --target-flops, --target-size, --target-latency, --target-activations, --multiplier');
+  return given[0];
+}
+
+export function renderExpand(result: ExpandedStructure): string {
+  const target = 'resource' in result.target ? `${result.target.resource} <= ${formatSi(result.target.value)}` : `multiplier ${result.target.multiplier}`;
+  return [
+    `expanded to ${target}: multiplier ${result.multiplier.toFixed(4)}, FLOPs ${formatSi(result.cost.flops)}, params ${formatSi(result.cost.params)}${'resource' in result.target ? `, slack ${formatSi(result.slack)}` : ''}`,
+    ...result.groups.filter((g) => !g.fixed).map((g) => `  ${g.layers[0].padEnd(24)} ${String(g.original).padStart(5)} -> ${String(g.width).padStart(5)}`),
+  ].join('\n');
+}
+
+export async function expandCommand(flags: ExpandFlags): Promise<void> {
+  const output = createOutput({ json: flags.json });
+  const result = await expandStage({
+    runDir: flags.runDir,
+    target: targetFromFlags(flags),
+    hardware: flags.hardware,
+    maxWidth: flags.maxWidth !== undefined ? positiveNumber('--max-width', flags.maxWidth) : undefined,
+    force: flags.force,
+    toolVersion: toolVersion(),
+  });
+  output.result(renderExpand(result), result);
+}

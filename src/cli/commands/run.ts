@@ -1,0 +1,46 @@
+import { runPipeline } from '../../stages/run.js';
+import { createOutput } from '../output.js';
+import { ProgressBar } from '../progress.js';
+import { renderReportTable } from '../render-report.js';
+import { toolVersion } from '../version.js';
+
+export interface RunFlags {
+  runDir?: string;
+  json?: boolean;
+}
+
+export async function runCommand(configPath: string, flags: RunFlags): Promise<void> {
+  const output = createOutput({ json: flags.json });
+  let bar: ProgressBar | undefined;
+  const startBar = (total: number, resumedAt: number) => {
+    if (output.interactive) bar = new ProgressBar(total, resumedAt);
+  };
+  const result = await runPipeline(
+    { configPath, runDir: flags.runDir, toolVersion: toolVersion() },
+    {
+      stage: (name, state, detail) => {
+        bar?.done();
+        bar = undefined;
+        if (state !== 'start') output.notice(`${name}: ${state}${detail ? ` (${detail})` : ''}`);
+      },
+      shrink: {
+        backend: (choice) => output.notice(`backend: ${choice.name} (${choice.package})`),
+        start: (info) => {
+          output.notice(`shrink: ${info.totalSteps} steps${info.resumedAt ? `, resuming at step ${info.resumedAt}` : ''} -> ${info.runDir}`);
+          startBar(info.totalSteps, info.resumedAt);
+        },
+        step: (p) => bar?.update(p.step, `loss ${p.loss.toFixed(3)}  cost ${((100 * p.cost) / p.initialCost).toFixed(0)}%  alive ${p.aliveChannels}/${p.totalChannels}`),
+        hint: (message) => output.notice(`hint: ${message}`),
+      },
+      retrain: {
+        start: (info) => {
+          output.notice(`${info.stage}: ${info.totalSteps} steps${info.resumedAt ? `, resuming at step ${info.resumedAt}` : ''}`);
+          startBar(info.totalSteps, info.resumedAt);
+        },
+        step: (p) => bar?.update(p.step, `loss ${p.loss.toFixed(3)}`),
+      },
+    },
+  );
+  bar?.done();
+  output.result(`${renderReportTable(result.report)}\nhtml report: ${result.htmlReport}`, result.report);
+}

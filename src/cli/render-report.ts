@@ -1,0 +1,31 @@
+import Table from 'cli-table3';
+import { formatSi } from '../config/si-number.js';
+import type { Report } from '../stages/report.js';
+
+const percent = (x: number | undefined) => (x === undefined ? '' : `${(100 * x).toFixed(1)}%`);
+const accuracy = (x: number | undefined) => (x === undefined ? '' : `${(100 * x).toFixed(2)}%`);
+
+/** The report as tables: per layer widths and FLOPs share; per stage cost and accuracy. */
+export function renderReportTable(report: Report): string {
+  const layers = new Table({
+    head: ['layer', 'class', 'seed', 'shrunk', 'expanded', 'FLOPs seed', 'FLOPs expanded'],
+    colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right'],
+    style: { head: [], border: [], compact: true },
+  });
+  for (const l of report.layers) layers.push([l.name, l.className, l.seed, l.shrunk ?? '', l.expanded ?? '', percent(l.seedFlopsShare), percent(l.expandedFlopsShare)]);
+  const stages = new Table({
+    head: ['stage', 'status', 'FLOPs', 'params', 'val acc', 'test acc', 'multiplier'],
+    colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right'],
+    style: { head: [], border: [], compact: true },
+  });
+  for (const s of report.stages) {
+    stages.push([s.name, s.status, formatSi(s.cost.flops), formatSi(s.cost.params), accuracy(s.valAccuracy), accuracy(s.testAccuracy), s.multiplier !== undefined && Number.isFinite(s.multiplier) ? s.multiplier.toFixed(3) : '']);
+  }
+  const lines = [`run ${report.runDir} (${report.model}${report.backend ? `, backend ${report.backend}` : ''})`, layers.toString(), stages.toString()];
+  const c = report.comparison;
+  if (c) {
+    const delta = 100 * (c.morphnetAccuracy - c.baselineAccuracy);
+    lines.push(`MorphNet ${accuracy(c.morphnetAccuracy)} vs uniform baseline ${accuracy(c.baselineAccuracy)} (${c.metric} accuracy, ${delta >= 0 ? '+' : ''}${delta.toFixed(2)} points) at ${formatSi(c.flops.morphnet)} vs ${formatSi(c.flops.baseline)} FLOPs`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,90 @@
+import * as tf from '@tensorflow/tfjs';
+import type { CostModel, CostOptions, Resource } from '../cost/cost-model.js';
+import { groupScores } from './channel-scores.js';
+import type { GroupSources, SourceKind } from './sources.js';
+
+export interface RegularizerOptions {
+  kind: SourceKind;
+  target: Resource;
+  threshold: number;
+  l1Fraction: number;
+  costOptions: CostOptions;
+}
+
+/**
+ * MorphNet's network regularizer: R = sum over groups of sum_c weight[c] * score[c], where the
+ * weights are the target resource's cost function in differentiable form (CostModel) with the
+ * current alive counts as constants, and scores are the groups' channel scores. Grouped channels
+ * share one score (max) and die together.
+ */
+export class NetworkRegularizer {
+  private alive: Float64Array;
+  private weightTensors: tf.Tensor1D[] = [];
+
+  constructor(
+    readonly costModel: CostModel,
+    readonly groups: GroupSources[],
+    readonly options: RegularizerOptions,
+  ) {
+    this.alive = costModel.allAlive();
+    this.refreshWeights();
+  }
+
+  /** Scores of every regularized group, in `groups` order (differentiable). */
+  groupScoreTensors(): tf.Tensor1D[] {
+    return this.groups.map((entry) => groupScores(entry, this.options.kind, this.options.l1Fraction));
+  }
+
+  /** R(theta), unscaled; call inside a gradient tape. */
+  penalty(): tf.Scalar {
+    return tf.tidy(() => {
+      const terms = this.groupScoreTensors().map((scores, i) => tf.sum(tf.mul(scores, this.weightTensors[i])));
+      return tf.addN(terms) as tf.Scalar;
+    });
+  }
+
+  /** Current channel scores, one array per regularized group. */
+  readScores(): Float32Array[] {
+    const scores = tf.tidy(() => tf.concat(this.groupScoreTensors()));
+    const flat = scores.dataSync() as Float32Array;
+    scores.dispose();
+    const out: Float32Array[] = [];
+    let offset = 0;
+    for (const entry of this.groups) {
+      out.push(flat.slice(offset, offset + entry.group.width));
+      offset += entry.group.width;
+    }
+    return out;
+  }
+
+  /** Re-derives alive channels from scores (score > threshold) and the regularizer weights from them. */
+  updateAlive(scores: Float32Array[] = this.readScores()): Float64Array {
+    this.groups.forEach((entry, i) => {
+      entry.group.components.forEach((component, k) => {
+        this.alive[component] = scores[i][k] > this.options.threshold ? 1 : 0;
+      });
+    });
+    this.refreshWeights();
+    return this.alive;
+  }
+
+  aliveComponents(): Float64Array {
+    return this.alive;
+  }
+
+  /** The monitored cost of the target resource at the current alive channels. */
+  cost(): number {
+    return this.costModel.resource(this.options.target, this.alive, this.options.costOptions);
+  }
+
+  dispose(): void {
+    tf.dispose(this.weightTensors);
+    this.weightTensors = [];
+  }
+
+  private refreshWeights(): void {
+    const weights = this.costModel.regularizationWeights(this.options.target, this.alive, this.options.costOptions);
+    tf.dispose(this.weightTensors);
+    this.weightTensors = this.groups.map((entry) => tf.tensor1d(Float32Array.from(entry.group.components, (c) => weights[c])));
+  }
+}

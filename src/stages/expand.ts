@@ -1,0 +1,136 @@
+import { join } from 'node:path';
+import { initBackend } from '../backend/select.js';
+import type { MorphnetConfig } from '../config/schema.js';
+import { CostModel, type CostOptions, type Resource } from '../cost/cost-model.js';
+import { resolveHardware } from '../cost/hardware.js';
+import { formatSi } from '../config/si-number.js';
+import { MorphnetError, usageError } from '../errors.js';
+import { analyzeChannels, type ChannelAnalysis } from '../graph/channel-groups.js';
+import { buildLayerGraph } from '../graph/build-graph.js';
+import { registerFileRouters } from '../model/file-io.js';
+import { describeModelSource, loadModel } from '../model/load.js';
+import { writeJsonAtomic } from '../run-dir/atomic.js';
+import { requireStage, RunDir, runDirLayout } from '../run-dir/run-dir.js';
+import { readStructure } from '../structure/read-structure.js';
+import { structureTopology } from '../structure/topology.js';
+import { buildStructure, type StructureFile } from '../structure/structure-file.js';
+import { modelSourceOf } from './experiment.js';
+import { aliveForWidths, solveMultiplier, scaleWidths, type GroupWidths } from '../structure/width-multiplier.js';
+
+/** A budget in one resource, or a fixed multiplier. */
+export type ExpandTarget = { resource: Resource; value: number } | { multiplier: number };
+
+export interface ExpandRequest {
+  runDir: string;
+  /** From flags; falls back to the config's expand section. */
+  target?: ExpandTarget;
+  hardware?: string;
+  maxWidth?: number;
+  force?: boolean;
+  toolVersion: string;
+}
+
+export interface ExpandedStructure extends StructureFile {
+  multiplier: number;
+  target: { resource: Resource; value: number } | { multiplier: number };
+  achieved: number;
+  slack: number;
+}
+
+/** The expand target of a config: exactly one of targetFlops, targetSize, targetLatency, targetActivations, multiplier. */
+export function targetFromConfig(config: MorphnetConfig): ExpandTarget {
+  const e = config.expand;
+  const given: ExpandTarget[] = [
+    ...(e.targetFlops !== undefined ? [{ resource: 'flops' as const, value: e.targetFlops }] : []),
+    ...(e.targetSize !== undefined ? [{ resource: 'size' as const, value: e.targetSize }] : []),
+    ...(e.targetLatency !== undefined ? [{ resource: 'latency' as const, value: e.targetLatency }] : []),
+    ...(e.targetActivations !== undefined ? [{ resource: 'activations' as const, value: e.targetActivations }] : []),
+    ...(e.multiplier !== undefined ? [{ multiplier: e.multiplier }] : []),
+  ];
+  if (given.length !== 1) {
+    throw usageError(
+      `expand needs exactly one target, received ${given.length}`,
+      'pass one of --target-flops, --target-size, --target-latency (with --hardware), --target-activations, --multiplier, or set one under expand: in the config',
+    );
+  }
+  return given[0];
+}
+
+/** The seed model of a run dir and its channel analysis. */
+export async function loadRunSeed(runDir: string, config: MorphnetConfig) {
+  await initBackend(config.backend);
+  registerFileRouters();
+  const model = await loadModel({ path: join(runDirLayout(runDir).seedModel, 'model.json') });
+  return { model, analysis: analyzeChannels(buildLayerGraph(model)) };
+}
+
+function learnedWidths(analysis: ChannelAnalysis, structure: StructureFile): GroupWidths {
+  return analysis.groups.map((group) => structure.groups[group.id].width);
+}
+
+/**
+ * `morphnet expand`: the largest width multiplier whose structure fits the budget, by bisection
+ * on the exact cost model; writes expand/structure.json. An unreachable budget exits 3 with the
+ * reachable range.
+ */
+export async function expandStage(request: ExpandRequest): Promise<ExpandedStructure> {
+  const manifest = requireStage(request.runDir, 'shrink', `run morphnet shrink -r ${request.runDir} first`);
+  const config = manifest.config as MorphnetConfig;
+  const target = request.target ?? targetFromConfig(config);
+  const hardwareName = request.hardware ?? config.expand.hardware ?? config.shrink.hardware;
+  if ('resource' in target && target.resource === 'latency' && !hardwareName) {
+    throw usageError('--target-latency needs --hardware, received none', 'e.g. --hardware T4 (or K80, P4, P100, V100, TPUv2, or one defined in the config)');
+  }
+  const costOptions: CostOptions = { hardware: hardwareName ? resolveHardware(hardwareName, config.hardware) : undefined };
+  const { analysis } = await loadRunSeed(request.runDir, config);
+  const paths = runDirLayout(request.runDir);
+  const structure = readStructure(paths.shrinkStructure, analysis, describeModelSource(modelSourceOf(config)));
+  const costModel = new CostModel(analysis);
+  const learned = learnedWidths(analysis, structure);
+  const maxWidth = request.maxWidth ?? config.expand.maxWidth;
+
+  let multiplier: number;
+  let widths: GroupWidths;
+  if ('multiplier' in target) {
+    multiplier = target.multiplier;
+    widths = scaleWidths(analysis, learned, multiplier, { maxWidth });
+  } else {
+    const { solution, range } = solveMultiplier(costModel, learned, target.resource, target.value, { maxWidth, costOptions });
+    if (!solution) {
+      const largest = Number.isFinite(range.largest) ? formatSi(range.largest) : 'unbounded';
+      throw new MorphnetError(
+        'budget',
+        `--target-${target.resource} ${formatSi(target.value)} is below the smallest reachable ${target.resource} ${formatSi(range.smallest)} (largest: ${largest})`,
+        'raise the target, or shrink with a larger strength so more groups vanish',
+      );
+    }
+    ({ multiplier, widths } = solution);
+  }
+
+  const alive = aliveForWidths(analysis, widths);
+  const expanded = buildStructure(analysis, costModel, alive, { model: structure.model, step: structure.step, costOptions });
+  expanded.groups = expanded.groups.map((group) => ({
+    ...group,
+    width: widths[group.id],
+    kept: structure.groups[group.id].kept.slice(0, widths[group.id]),
+  }));
+  const resource: Resource = 'resource' in target ? target.resource : 'flops';
+  const achieved = costModel.resource(resource, alive, { ...costOptions, excludedLayers: structureTopology(analysis, widths).excluded });
+  const result: ExpandedStructure = {
+    ...expanded,
+    multiplier,
+    target,
+    achieved,
+    slack: 'resource' in target ? target.value - achieved : 0,
+  };
+
+  const run = RunDir.open(request.runDir, request.toolVersion);
+  try {
+    run.assertStageWritable('expand', Boolean(request.force));
+    writeJsonAtomic(paths.expandStructure, result);
+    run.markStage('expand', 'complete');
+  } finally {
+    run.close();
+  }
+  return result;
+}

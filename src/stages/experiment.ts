@@ -1,0 +1,68 @@
+import { basename, extname, join } from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import { initBackend, type BackendChoice } from '../backend/select.js';
+import { loadConfigFile, resolveConfig, type ConfigOverrides } from '../config/load.js';
+import type { MorphnetConfig } from '../config/schema.js';
+import { resolveHardware, type Hardware } from '../cost/hardware.js';
+import type { Dataset } from '../data/dataset.js';
+import { loadDataset } from '../data/load.js';
+import { analyzeChannels, type ChannelAnalysis } from '../graph/channel-groups.js';
+import { buildLayerGraph } from '../graph/build-graph.js';
+import { registerFileRouters } from '../model/file-io.js';
+import { describeModelSource, loadModel, modelSourceFromSpec, type ModelSource } from '../model/load.js';
+
+/** What every training stage starts from: a validated config, a backend, the model, its graph and data. */
+export interface Experiment {
+  config: MorphnetConfig;
+  backend: BackendChoice;
+  model: tf.LayersModel;
+  modelName: string;
+  analysis: ChannelAnalysis;
+  dataset: Dataset;
+  hardware?: Hardware;
+}
+
+export interface ExperimentRequest {
+  configPath?: string;
+  /** -m: a model spec replacing the config's model. */
+  model?: string;
+  overrides?: ConfigOverrides;
+}
+
+/** Reads and validates the config; a `-m` flag may stand in for the config's model. */
+export function resolveExperimentConfig(request: ExperimentRequest): MorphnetConfig {
+  const overrides: ConfigOverrides = { ...request.overrides };
+  if (request.model) overrides.model = modelSourceFromSpec(request.model);
+  if (request.configPath) return loadConfigFile(request.configPath, overrides);
+  return resolveConfig({}, overrides, 'command line');
+}
+
+export function modelSourceOf(config: MorphnetConfig): ModelSource {
+  return config.model.zoo ? { zoo: config.model.zoo, options: config.model.options } : { path: config.model.path };
+}
+
+/** The default run dir: runs/<config name>, or runs/<model name> without a config. */
+export function defaultRunDir(configPath: string | undefined, config: MorphnetConfig): string {
+  const name = configPath ? basename(configPath, extname(configPath)) : describeModelSource(modelSourceOf(config)).replace(/^zoo:/, '').replace(/[^\w.-]+/g, '_');
+  return join('runs', name);
+}
+
+export function modelShape(model: tf.LayersModel): { inputShape: number[]; numClasses: number } {
+  const inputShape = (model.inputs[0].shape as number[]).slice(1);
+  const outputShape = model.outputs[0].shape as number[];
+  return { inputShape, numClasses: outputShape[outputShape.length - 1] };
+}
+
+/** Loads everything a stage needs, validating it all before any run dir is touched. */
+export async function prepareExperiment(config: MorphnetConfig, onBackend?: (choice: BackendChoice) => void): Promise<Experiment> {
+  const hardwareName = config.shrink.hardware ?? config.expand.hardware;
+  const hardware = hardwareName ? resolveHardware(hardwareName, config.hardware) : undefined;
+  const backend = await initBackend(config.backend);
+  onBackend?.(backend);
+  registerFileRouters();
+  const source = modelSourceOf(config);
+  const model = await loadModel(source, config.seed);
+  const analysis = analyzeChannels(buildLayerGraph(model));
+  const dataset = loadDataset(config.data, config.seed, modelShape(model));
+  return { config, backend, model, modelName: describeModelSource(source), analysis, dataset, hardware };
+}

@@ -1,0 +1,191 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import type * as tf from '@tensorflow/tfjs';
+import type { BackendChoice } from '../backend/select.js';
+import type { MorphnetConfig } from '../config/schema.js';
+import { CostModel, type Resource } from '../cost/cost-model.js';
+import { countModel } from '../cost/count-model.js';
+import { loadDataset } from '../data/load.js';
+import { MorphnetError, runDirError } from '../errors.js';
+import type { ChannelAnalysis } from '../graph/channel-groups.js';
+import { saveModel } from '../model/load.js';
+import { writeJsonAtomic } from '../run-dir/atomic.js';
+import { requireStage, RunDir, runDirLayout, type Stage } from '../run-dir/run-dir.js';
+import { solveMultiplier, type GroupWidths } from '../structure/width-multiplier.js';
+import { rebuildModel } from '../surgery/rebuild.js';
+import { evaluate, type Evaluation } from '../train/evaluate.js';
+import { outputKind } from '../train/loss.js';
+import { totalSteps, validate } from '../train/loop.js';
+import { createOptimizer, setLearningRate } from '../train/optimizer.js';
+import { learningRateAt } from '../train/schedule.js';
+import { trainWithCheckpoints } from '../train/session.js';
+import { batchesPerEpoch } from '../data/split.js';
+import type { ExpandedStructure } from './expand.js';
+import { loadRunSeed } from './expand.js';
+import { modelShape } from './experiment.js';
+
+export interface RetrainRequest {
+  runDir: string;
+  /** Also (or only, with `only`) train the uniform-width baseline at the same budget. */
+  baseline?: 'uniform';
+  init?: 'scratch' | 'pruned';
+  force?: boolean;
+  toolVersion: string;
+}
+
+export interface RetrainProgress {
+  stage: Stage;
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  loss: number;
+  learningRate: number;
+  valAccuracy?: number;
+}
+
+export interface RetrainEvents {
+  backend?(choice: BackendChoice): void;
+  start?(info: { stage: Stage; totalSteps: number; resumedAt: number; widths: Record<string, number> }): void;
+  step?(progress: RetrainProgress): void;
+  epoch?(progress: RetrainProgress): void;
+}
+
+export interface TrainedModel {
+  stage: Stage;
+  modelDir: string;
+  steps: number;
+  resumedAt: number;
+  valAccuracy: number;
+  testAccuracy?: number;
+  cost: { flops: number; macs: number; params: number; totalParams: number; activations: number };
+  widths: Record<string, number>;
+  multiplier?: number;
+}
+
+export interface RetrainResult {
+  runDir: string;
+  retrain?: TrainedModel;
+  baseline?: TrainedModel;
+}
+
+function readExpanded(runDir: string): ExpandedStructure {
+  return JSON.parse(readFileSync(runDirLayout(runDir).expandStructure, 'utf8')) as ExpandedStructure;
+}
+
+/** The paper's baseline: every group of the seed scaled by one multiplier to the expand budget. */
+function uniformWidths(analysis: ChannelAnalysis, expanded: ExpandedStructure): { widths: GroupWidths; multiplier: number } {
+  const costModel = new CostModel(analysis);
+  const seedWidths = analysis.groups.map((g) => g.width);
+  // A fixed-multiplier expand has no budget: the baseline matches the FLOPs it reached.
+  const budget = 'resource' in expanded.target ? expanded.target : { resource: 'flops' as Resource, value: expanded.cost.flops };
+  const { solution } = solveMultiplier(costModel, seedWidths, budget.resource, budget.value);
+  if (!solution) throw new MorphnetError('budget', `no uniform width multiplier fits ${budget.resource} ${budget.value}`, 'raise the expand target');
+  return { widths: solution.widths, multiplier: solution.multiplier };
+}
+
+async function trainStage(
+  stage: Stage,
+  model: tf.LayersModel,
+  config: MorphnetConfig,
+  runDir: string,
+  events: RetrainEvents,
+  extra: { multiplier?: number },
+): Promise<TrainedModel> {
+  const paths = runDirLayout(runDir);
+  const dataset = loadDataset(config.data, config.seed, modelShape(model));
+  const retrain = config.retrain;
+  const optimizer = createOptimizer(retrain.optimizer);
+  const steps = totalSteps(dataset.train.count, config.data.batchSize, retrain.epochs, retrain.steps);
+  const warmupSteps = Math.round(retrain.warmupEpochs * batchesPerEpoch(dataset.train.count, config.data.batchSize));
+  const kind = outputKind(model);
+  const { numClasses } = modelShape(model);
+  const report = countModel(model);
+  const widths = Object.fromEntries(report.layers.filter((l) => l.macs > 0).map((l) => [l.name, Number(l.outputShape.at(-1))]));
+  let learningRate = retrain.optimizer.learningRate;
+  let last: RetrainProgress | undefined;
+  const { resumedAt } = await trainWithCheckpoints({
+    model,
+    optimizer,
+    dataset,
+    batchSize: config.data.batchSize,
+    seed: config.seed,
+    totalSteps: steps,
+    numClasses,
+    outputKind: kind,
+    checkpointDir: paths.checkpoint(stage),
+    checkpointEvery: retrain.checkpointEvery,
+    metricsPath: paths.stageMetrics(stage),
+    afterRestore: (resumedAt) => events.start?.({ stage, totalSteps: steps, resumedAt, widths }),
+    beforeStep: (position) => {
+      learningRate = learningRateAt(retrain.schedule, retrain.optimizer.learningRate, position.step, steps, warmupSteps);
+      setLearningRate(optimizer, learningRate);
+    },
+    stepMetrics: () => ({ learningRate }),
+    afterStep: (losses, next) => {
+      last = { stage, step: next.step, totalSteps: steps, epoch: next.epoch, loss: losses.loss, learningRate };
+      events.step?.(last);
+    },
+    afterEpoch: (_epoch, validation) => {
+      if (last) events.epoch?.({ ...last, valAccuracy: validation.accuracy });
+    },
+  });
+  const validation: Evaluation = validate({ model, dataset, batchSize: config.data.batchSize, numClasses, outputKind: kind });
+  const test = dataset.test ? evaluate(model, dataset.test, 256, numClasses, kind) : undefined;
+  await saveModel(model, paths.stageModel(stage));
+  optimizer.dispose();
+  const result: TrainedModel = {
+    stage,
+    modelDir: paths.stageModel(stage),
+    steps,
+    resumedAt,
+    valAccuracy: validation.accuracy,
+    ...(test ? { testAccuracy: test.accuracy } : {}),
+    cost: { flops: report.totals.flops, macs: report.totals.macs, params: report.totals.params, totalParams: report.totals.totalParams, activations: report.totals.activations },
+    widths,
+    ...extra,
+  };
+  writeJsonAtomic(`${paths.stage(stage)}/result.json`, result);
+  return result;
+}
+
+/**
+ * `morphnet retrain`: builds the expanded structure with fresh weights (width-0 groups remove
+ * their branch), trains it without the regularizer with a schedule, evaluates and saves a model
+ * that stock tf.loadLayersModel reads. With baseline 'uniform', also the seed scaled by one
+ * multiplier to the same budget.
+ */
+export async function retrainStage(request: RetrainRequest, events: RetrainEvents = {}): Promise<RetrainResult> {
+  requireStage(request.runDir, 'expand', `run morphnet expand -r ${request.runDir} --target-flops N first`);
+  if (request.init === 'pruned') {
+    throw new MorphnetError('usage', '--init pruned is not built yet', 'retrain from scratch (the default), as MorphNet recommends');
+  }
+  const manifest = requireStage(request.runDir, 'shrink', 'run morphnet shrink first');
+  const config = manifest.config as MorphnetConfig;
+  const { model: seed, analysis } = await loadRunSeed(request.runDir, config);
+  const expanded = readExpanded(request.runDir);
+  const stages: Stage[] = ['retrain', ...(request.baseline ?? config.retrain.baseline ? (['baseline'] as Stage[]) : [])];
+
+  const run = RunDir.open(request.runDir, request.toolVersion);
+  const result: RetrainResult = { runDir: run.root };
+  try {
+    for (const stage of stages) {
+      if (run.stageStatus(stage) === 'complete' && !request.force) {
+        const done = `${run.paths.stage(stage)}/result.json`;
+        if (!existsSync(done)) throw runDirError(`${stage} is marked complete but ${done} is missing`, 'rerun with --force');
+        result[stage as 'retrain' | 'baseline'] = JSON.parse(readFileSync(done, 'utf8'));
+        continue;
+      }
+      if (request.force) rmSync(run.paths.stage(stage), { recursive: true, force: true });
+      const { widths, multiplier } = stage === 'retrain' ? { widths: analysis.groups.map((g) => expanded.groups[g.id].width), multiplier: expanded.multiplier } : uniformWidths(analysis, expanded);
+      const model = await rebuildModel(seed, analysis, widths, config.seed);
+      run.markStage(stage, 'running');
+      result[stage as 'retrain' | 'baseline'] = await trainStage(stage, model, config, run.root, events, { multiplier });
+      run.markStage(stage, 'complete');
+    }
+    return result;
+  } catch (error) {
+    for (const stage of stages) if (run.stageStatus(stage) === 'running') run.markStage(stage, 'failed', (error as Error).message);
+    throw error;
+  } finally {
+    run.close();
+  }
+}

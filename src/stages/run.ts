@@ -1,0 +1,66 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { readManifest, runDirLayout } from '../run-dir/run-dir.js';
+import { expandStage, type ExpandedStructure } from './expand.js';
+import { defaultRunDir, resolveExperimentConfig } from './experiment.js';
+import { reportStage, type Report } from './report.js';
+import { writeHtmlReport } from './report-html.js';
+import { retrainStage, type RetrainEvents, type RetrainResult } from './retrain.js';
+import { shrinkStage, type ShrinkEvents } from './shrink.js';
+
+export interface RunRequest {
+  configPath: string;
+  runDir?: string;
+  toolVersion: string;
+}
+
+export interface RunEvents {
+  stage?(name: 'shrink' | 'expand' | 'retrain' | 'report', state: 'start' | 'skipped' | 'done', detail?: string): void;
+  shrink?: ShrinkEvents;
+  retrain?: RetrainEvents;
+}
+
+export interface RunResult {
+  runDir: string;
+  expand: ExpandedStructure;
+  retrain: RetrainResult;
+  report: Report;
+  htmlReport: string;
+}
+
+/**
+ * `morphnet run`: shrink, expand (to the config's target), retrain (and the uniform baseline
+ * when configured), report. A stage whose outputs are complete is skipped; an interrupted one
+ * resumes from its checkpoint, so re-running after any crash finishes the job.
+ */
+export async function runPipeline(request: RunRequest, events: RunEvents = {}): Promise<RunResult> {
+  const config = resolveExperimentConfig({ configPath: request.configPath });
+  const runDir = request.runDir ?? defaultRunDir(request.configPath, config);
+  const done = (stage: 'shrink' | 'expand') => existsSync(runDirLayout(runDir).manifest) && readManifest(runDir).stages[stage]?.status === 'complete';
+
+  if (done('shrink')) events.stage?.('shrink', 'skipped');
+  else {
+    events.stage?.('shrink', 'start');
+    const shrink = await shrinkStage({ configPath: request.configPath, runDir, toolVersion: request.toolVersion }, events.shrink);
+    events.stage?.('shrink', 'done', `FLOPs -${(100 * (1 - shrink.finalFlops / shrink.initialFlops)).toFixed(1)}%`);
+  }
+
+  let expand: ExpandedStructure;
+  if (done('expand')) {
+    events.stage?.('expand', 'skipped');
+    expand = JSON.parse(readFileSync(runDirLayout(runDir).expandStructure, 'utf8')) as ExpandedStructure;
+  } else {
+    events.stage?.('expand', 'start');
+    expand = await expandStage({ runDir, toolVersion: request.toolVersion });
+    events.stage?.('expand', 'done', `multiplier ${expand.multiplier.toFixed(3)}`);
+  }
+
+  events.stage?.('retrain', 'start');
+  const retrain = await retrainStage({ runDir, toolVersion: request.toolVersion }, events.retrain);
+  events.stage?.('retrain', 'done');
+
+  events.stage?.('report', 'start');
+  const report = await reportStage(runDir);
+  const htmlReport = writeHtmlReport(report);
+  events.stage?.('report', 'done');
+  return { runDir, expand, retrain, report, htmlReport };
+}

@@ -1,0 +1,120 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { initBackend } from '../backend/select.js';
+import { CostModel } from '../cost/cost-model.js';
+import { loadDataset } from '../data/load.js';
+import { resolveConfig } from '../config/load.js';
+import { analyzeChannels } from '../graph/channel-groups.js';
+import { buildLayerGraph } from '../graph/build-graph.js';
+import { buildZooModel } from '../model/zoo/registry.js';
+import { NetworkRegularizer } from '../regularizers/network-regularizer.js';
+import { findSources } from '../regularizers/sources.js';
+import { makeBatch } from '../train/batches.js';
+import { createOptimizer } from '../train/optimizer.js';
+import { trainStep } from '../train/train-step.js';
+import { shrinkStage, type ShrinkResult } from './shrink.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+
+const SHARED_MODELS = join(import.meta.dirname, '../../../shared/models');
+const tempDir = () => mkdtempSync(join(tmpdir(), 'morphnet-shrink-'));
+
+function shrink(overrides: Record<string, unknown>, runDir = tempDir()): Promise<ShrinkResult> {
+  return shrinkStage({ overrides: { backend: 'wasm', ...overrides }, runDir, toolVersion: 'test' });
+}
+
+const removedShare = (result: ShrinkResult, layer: string) => {
+  const group = result.structure.groups.find((g) => g.layers[0] === layer)!;
+  return 1 - group.width / group.original;
+};
+
+describe('shrink', () => {
+  it('writes the run dir of DESIGN.md: structures every exportEvery steps, metrics, checkpoint, final structure', async () => {
+    const runDir = tempDir();
+    const result = await shrink(
+      {
+        model: { zoo: 'cnn', options: { width: 0.25 } },
+        data: { dataset: 'synthetic', samples: 160, validationSplit: 0.2, batchSize: 32 },
+        shrink: { steps: 12, exportEvery: 5, checkpointEvery: 8, strength: 'auto' },
+      },
+      runDir,
+    );
+    expect(result.steps).toBe(12);
+    expect(readdirSync(join(runDir, 'shrink/structures')).sort()).toEqual(['alive-000005.json', 'alive-000010.json']);
+    const structure = JSON.parse(readFileSync(join(runDir, 'shrink/structure.json'), 'utf8'));
+    expect(structure.format).toBe('morphnet.structure/1');
+    expect(structure.model).toBe('zoo:cnn');
+    expect(Object.keys(structure.widths)).toEqual(['conv1', 'conv2', 'conv3', 'predictions']);
+    const conv1 = structure.groups.find((g: { layers: string[] }) => g.layers[0] === 'conv1');
+    expect(conv1.original).toBe(8);
+    expect(conv1.kept.length).toBe(conv1.width);
+    const lines = readFileSync(join(runDir, 'shrink/metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const stepLines = lines.filter((l) => l.loss !== undefined);
+    expect(stepLines.map((l) => l.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(Object.keys(stepLines[0])).toEqual(['step', 'epoch', 'loss', 'taskLoss', 'regLoss', 'cost', 'alive']);
+    // 128 training samples / batch 32 = 4 steps per epoch: validation after steps 4, 8, 12.
+    expect(lines.filter((l) => l.valAccuracy !== undefined).map((l) => l.step)).toEqual([4, 8, 12]);
+    expect(existsSync(join(runDir, 'shrink/checkpoint/latest.json'))).toBe(true);
+    expect(existsSync(join(runDir, 'seed/model.json'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).stages.shrink.status).toBe('complete');
+    await expect(shrink({ model: { zoo: 'cnn', options: { width: 0.25 } }, data: { dataset: 'synthetic', samples: 160 }, shrink: { steps: 12 } }, runDir)).rejects.toThrow(/already complete/);
+  });
+
+  it('targets what it is told: flops prunes the high-resolution first layer more, size the late wide layer', async () => {
+    // Per channel, relative to the total (lambda = 1 / initial cost for both):
+    //   flops: conv1 ~ 2*(28*28*9*1 + 14*14*9*64) / 14.9M = 1.6%,  conv3 ~ 2*(7*7*9*64 + 10) / 14.9M = 0.4%
+    //   size:  conv1 ~ (9*1 + 9*64) / 93.7k = 0.6%,                conv3 ~ (9*64 + 10) / 93.7k = 0.6%
+    const run = (target: string) =>
+      shrink({
+        model: { zoo: 'cnn' },
+        data: { dataset: 'mnist', limit: 1200, batchSize: 32 },
+        shrink: { target, steps: 40, strength: 'auto', threshold: 0.05, optimizer: { name: 'momentum', learningRate: 0.2, momentum: 0.9 } },
+      });
+    const flops = await run('flops');
+    const size = await run('size');
+    expect(removedShare(flops, 'conv1')).toBeGreaterThan(removedShare(size, 'conv1'));
+    expect(removedShare(size, 'conv3')).toBeGreaterThan(removedShare(flops, 'conv3'));
+  });
+
+  it('shrinks the Keras MLP (no BN) with group-lasso on mnist', async () => {
+    const result = await shrink({
+      model: { path: join(SHARED_MODELS, 'keras-mlp-mnist/model.json') },
+      data: { dataset: 'mnist', limit: 1000, batchSize: 50 },
+      shrink: { regularizer: 'group-lasso', steps: 30, strength: 'auto', threshold: 0.01, optimizer: { name: 'momentum', learningRate: 0.05, momentum: 0.9 } },
+    });
+    expect(Object.keys(result.structure.widths)).toEqual(['dense_19', 'dense_20', 'dense_21']);
+    expect(result.structure.widths.dense_21).toBe(10);
+    expect(result.structure.widths.dense_19 + result.structure.widths.dense_20).toBeLessThan(256);
+    expect(result.finalFlops).toBeLessThan(result.initialFlops);
+  });
+});
+
+describe('a training step with the regularizer', () => {
+  it('leaks no tensors: the count after 10 steps equals the count after 1', async () => {
+    await initBackend('wasm');
+    const config = resolveConfig({ model: { zoo: 'cnn' }, data: { dataset: 'synthetic', samples: 64 } });
+    const model = buildZooModel('cnn', { width: 0.25 });
+    const analysis = analyzeChannels(buildLayerGraph(model));
+    const regularizer = new NetworkRegularizer(new CostModel(analysis), findSources(analysis, 'gamma').regularized, {
+      kind: 'gamma',
+      target: 'flops',
+      threshold: 0.01,
+      l1Fraction: 0,
+      costOptions: {},
+    });
+    const data = loadDataset(config.data, 1, { inputShape: [28, 28, 1], numClasses: 10 });
+    const optimizer = createOptimizer(config.shrink.optimizer);
+    const { x, labels } = makeBatch(data.train, 0, 16);
+    const step = () => {
+      trainStep(model, optimizer, x, labels, { numClasses: 10, outputKind: 'probabilities', regularization: () => regularizer.penalty().mul(1e-6) });
+      regularizer.updateAlive();
+    };
+    step();
+    const afterOne = tf.memory().numTensors;
+    for (let i = 0; i < 9; i++) step();
+    expect(tf.memory().numTensors).toBe(afterOne);
+    tf.dispose([x, labels]);
+  });
+});

@@ -1,0 +1,77 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { Dataset } from '../data/dataset.js';
+import { batchesPerEpoch, epochOrder } from '../data/split.js';
+import { MorphnetError } from '../errors.js';
+import { makeBatch } from './batches.js';
+import type { LoopPosition } from './checkpoint.js';
+import { evaluate, type Evaluation } from './evaluate.js';
+import type { OutputKind } from './loss.js';
+import { recalibrateBatchNorm } from './recalibrate.js';
+import { trainStep, type StepLosses } from './train-step.js';
+
+export interface LoopOptions {
+  model: tf.LayersModel;
+  optimizer: tf.Optimizer;
+  dataset: Dataset;
+  batchSize: number;
+  seed: number;
+  totalSteps: number;
+  numClasses: number;
+  outputKind: OutputKind;
+  start?: LoopPosition;
+  regularization?: () => tf.Scalar;
+  /** Called before each step with the step about to run (for learning-rate schedules). */
+  beforeStep?(position: LoopPosition): void;
+  /** Called after each step with the position of the next one. */
+  afterStep?(losses: StepLosses, next: LoopPosition): Promise<void> | void;
+  afterEpoch?(epoch: number, validation: Evaluation, next: LoopPosition): Promise<void> | void;
+}
+
+/** Validation accuracy and loss in inference mode, with BN statistics re-estimated first. */
+export function validate(options: Pick<LoopOptions, 'model' | 'dataset' | 'batchSize' | 'numClasses' | 'outputKind'>): Evaluation {
+  recalibrateBatchNorm(options.model, options.dataset.train, options.batchSize);
+  return evaluate(options.model, options.dataset.validation, 256, options.numClasses, options.outputKind);
+}
+
+/** How many steps `epochs` epochs take, or `steps` when given. */
+export function totalSteps(trainCount: number, batchSize: number, epochs: number, steps?: number): number {
+  return steps ?? epochs * batchesPerEpoch(trainCount, batchSize);
+}
+
+/**
+ * The training loop shared by shrink and retrain. Each epoch's order is a permutation of the
+ * seed and epoch number, so a loop resumed at any position sees the same batches as one that
+ * never stopped. A non-finite loss stops the loop with an error; the caller's last checkpoint
+ * stays as it was.
+ */
+export async function runLoop(options: LoopOptions): Promise<LoopPosition> {
+  const { dataset, batchSize } = options;
+  const perEpoch = batchesPerEpoch(dataset.train.count, batchSize);
+  let position: LoopPosition = options.start ?? { step: 0, epoch: 0, batchInEpoch: 0 };
+  while (position.step < options.totalSteps) {
+    const order = epochOrder(dataset.train.count, options.seed, position.epoch);
+    for (let b = position.batchInEpoch; b < perEpoch && position.step < options.totalSteps; b++) {
+      options.beforeStep?.(position);
+      const { x, labels } = makeBatch(dataset.train, b * batchSize, batchSize, order);
+      const losses = trainStep(options.model, options.optimizer, x, labels, {
+        numClasses: options.numClasses,
+        outputKind: options.outputKind,
+        regularization: options.regularization,
+      });
+      x.dispose();
+      labels.dispose();
+      if (!Number.isFinite(losses.loss)) {
+        throw new MorphnetError(
+          'runtime',
+          `the loss became ${losses.loss} at step ${position.step} (task loss ${losses.taskLoss}, regularizer ${losses.regLoss})`,
+          'lower the learning rate or the regularizer strength; the last good checkpoint is kept, fix the config and rerun with --force',
+        );
+      }
+      const endOfEpoch = b + 1 === perEpoch;
+      position = endOfEpoch ? { step: position.step + 1, epoch: position.epoch + 1, batchInEpoch: 0 } : { step: position.step + 1, epoch: position.epoch, batchInEpoch: b + 1 };
+      await options.afterStep?.(losses, position);
+      if (endOfEpoch && options.afterEpoch) await options.afterEpoch(position.epoch - 1, validate(options), position);
+    }
+  }
+  return position;
+}

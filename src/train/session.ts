@@ -1,0 +1,62 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { Dataset } from '../data/dataset.js';
+import { loadCheckpoint, saveCheckpoint, type LoopPosition } from './checkpoint.js';
+import type { Evaluation } from './evaluate.js';
+import { runLoop } from './loop.js';
+import type { OutputKind } from './loss.js';
+import { MetricsLog } from './metrics-log.js';
+import type { StepLosses } from './train-step.js';
+
+export interface SessionOptions {
+  model: tf.LayersModel;
+  optimizer: tf.Optimizer;
+  dataset: Dataset;
+  batchSize: number;
+  seed: number;
+  totalSteps: number;
+  numClasses: number;
+  outputKind: OutputKind;
+  checkpointDir: string;
+  checkpointEvery: number;
+  metricsPath: string;
+  regularization?: () => tf.Scalar;
+  /** After a checkpoint is restored (or none was), before the first step. */
+  afterRestore?(resumedAt: number): void;
+  beforeStep?(position: LoopPosition): void;
+  /** Extra fields for the step's metrics line, computed after the step. */
+  stepMetrics?(losses: StepLosses, next: LoopPosition): Record<string, unknown>;
+  afterStep?(losses: StepLosses, next: LoopPosition, metrics: Record<string, unknown>): void;
+  afterEpoch?(epoch: number, validation: Evaluation, next: LoopPosition): void;
+}
+
+/**
+ * A training run that survives being killed: it restores the latest checkpoint if there is one,
+ * logs every step to metrics.jsonl (cut back to the checkpoint on resume), checkpoints every
+ * `checkpointEvery` steps and at the end.
+ */
+export async function trainWithCheckpoints(options: SessionOptions): Promise<{ end: LoopPosition; resumedAt: number }> {
+  const restored = await loadCheckpoint(options.checkpointDir, options.model, options.optimizer);
+  const resumedAt = restored?.position.step ?? 0;
+  const metrics = new MetricsLog(options.metricsPath);
+  if (restored) metrics.truncateAfter(resumedAt);
+  else metrics.reset();
+  options.afterRestore?.(resumedAt);
+  const end = await runLoop({
+    ...options,
+    start: restored?.position,
+    afterStep: async (losses, next) => {
+      const record = { step: next.step, epoch: next.epoch, loss: losses.loss, taskLoss: losses.taskLoss, regLoss: losses.regLoss, ...options.stepMetrics?.(losses, next) };
+      metrics.append(record);
+      options.afterStep?.(losses, next, record);
+      if (next.step % options.checkpointEvery === 0 && next.step < options.totalSteps) {
+        await saveCheckpoint(options.checkpointDir, options.model, options.optimizer, next);
+      }
+    },
+    afterEpoch: (epoch, validation, next) => {
+      metrics.append({ step: next.step, epoch, valAccuracy: validation.accuracy, valLoss: validation.loss });
+      options.afterEpoch?.(epoch, validation, next);
+    },
+  });
+  await saveCheckpoint(options.checkpointDir, options.model, options.optimizer, end);
+  return { end, resumedAt };
+}

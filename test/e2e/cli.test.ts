@@ -1,0 +1,87 @@
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { hasStackTrace, runCli, SHARED_MODELS, tempDir } from './cli.js';
+
+describe('morphnet CLI', () => {
+  it('--help lists the commands of DESIGN.md', () => {
+    const { code, stdout } = runCli(['--help']);
+    expect(code).toBe(0);
+    for (const command of ['run', 'shrink', 'expand', 'retrain', 'report', 'cost']) expect(stdout).toContain(command);
+  });
+
+  it('cost counts MobileNetV1 1.0-224 exactly, as JSON with its conventions', () => {
+    const { code, stdout } = runCli(['cost', '-m', 'zoo:mobilenet-v1', '--format', 'json']);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report.totals.macs).toBe(568_740_352);
+    expect(report.totals.params).toBe(4_231_976);
+    expect(report.conventions.flops).toContain('2 * macs');
+    expect(Object.keys(report)).toEqual(expect.arrayContaining(['conventions', 'totals', 'layers', 'groups', 'barriers']));
+  });
+
+  it('cost prints a table for a user model, with groups', () => {
+    const { code, stdout } = runCli(['cost', '-m', join(SHARED_MODELS, 'teachable-machine-mobilenetv2/model.json')]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('block_16_project');
+    expect(stdout).toContain('no barriers');
+  });
+});
+
+describe('bad input as a new user gives it: exit 2, the problem and the fix, no stack trace, no run dir', () => {
+  const expectUsageError = (result: ReturnType<typeof runCli>, ...fragments: string[]) => {
+    expect(result.code).toBe(2);
+    for (const fragment of fragments) expect(result.stderr).toContain(fragment);
+    expect(result.stderr).toContain('hint:');
+    expect(hasStackTrace(result.stderr)).toBe(false);
+  };
+
+  it('a missing config file', () => {
+    expectUsageError(runCli(['shrink', '-c', 'no-such.yaml']), 'cannot read config file no-such.yaml');
+  });
+
+  it('a YAML syntax error, with its line', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'bad.yaml'), 'model:\n  zoo: [cnn\n');
+    const result = runCli(['shrink', '-c', join(dir, 'bad.yaml'), '-r', join(dir, 'run')]);
+    expectUsageError(result, `${join(dir, 'bad.yaml')}:`);
+    expect(existsSync(join(dir, 'run'))).toBe(false);
+  });
+
+  it('an unknown key and a wrong type, both reported at once', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'bad.yaml'), 'model:\n  zoo: cnn\nshrink:\n  treshold: 0.1\n  epochs: three\n');
+    const result = runCli(['shrink', '-c', join(dir, 'bad.yaml'), '-r', join(dir, 'run')]);
+    expectUsageError(result, 'shrink.treshold: unknown key; did you mean "threshold"', 'shrink.epochs: expected number, received "three"', 'bad.yaml:4:3');
+    expect(existsSync(join(dir, 'run'))).toBe(false);
+  });
+
+  it('a model.json whose weight shard is missing', () => {
+    const dir = tempDir();
+    cpSync(join(SHARED_MODELS, 'keras-mlp-mnist/model.json'), join(dir, 'model.json'));
+    expectUsageError(runCli(['cost', '-m', join(dir, 'model.json')]), 'group1-shard1of1.bin', 'missing');
+  });
+
+  it('data whose shape does not fit the model', () => {
+    const dir = tempDir();
+    const result = runCli(['shrink', '-m', 'zoo:cnn?inputShape=32,32,3', '-r', join(dir, 'run'), '--steps', '1']);
+    expectUsageError(result, 'do not fit the model input [32,32,3]');
+    expect(existsSync(join(dir, 'run'))).toBe(false);
+  });
+
+  it('an unknown flag value', () => {
+    expect(runCli(['cost', '-m', 'zoo:cnn', '--format', 'xml']).code).toBe(2);
+    expectUsageError(runCli(['cost', '-m', 'zoo:cnn', '--input-shape', 'big']), '--input-shape');
+  });
+
+  it('a model without BatchNormalization cannot use the gamma regularizer, and is told the alternative', () => {
+    const dir = tempDir();
+    const model = JSON.parse(readFileSync(join(SHARED_MODELS, 'keras-mlp-mnist/model.json'), 'utf8'));
+    cpSync(join(SHARED_MODELS, 'keras-mlp-mnist/group1-shard1of1.bin'), join(dir, 'group1-shard1of1.bin'));
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(model));
+    const result = runCli(['shrink', '-m', join(dir, 'model.json'), '-r', join(dir, 'run'), '--steps', '1']);
+    expectUsageError(result, 'shrink.regularizer: gamma finds nothing to regularize', 'group-lasso');
+    expect(existsSync(join(dir, 'run'))).toBe(false);
+    rmSync(dir, { recursive: true });
+  });
+});

@@ -1,0 +1,82 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT, runCli, startCli, tempDir } from './cli.js';
+
+const CONFIG = `
+model: {zoo: cnn, options: {width: 0.5}}
+data: {dataset: mnist, limit: 640, batchSize: 32}
+seed: 2
+backend: wasm
+shrink: {steps: 24, strength: 1.0e-6, checkpointEvery: 8, exportEvery: 8, optimizer: {name: momentum, learningRate: 0.1, momentum: 0.9}}
+expand: {targetFlops: 2M}
+retrain: {steps: 24, checkpointEvery: 6, baseline: uniform, optimizer: {name: momentum, learningRate: 0.05, momentum: 0.9}}
+`;
+
+function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const poll = setInterval(() => {
+      if (predicate()) {
+        clearInterval(poll);
+        resolve();
+      } else if (Date.now() - started > timeoutMs) {
+        clearInterval(poll);
+        reject(new Error('timed out'));
+      }
+    }, 20);
+  });
+}
+
+describe('morphnet run', () => {
+  it('killed during retrain, re-run finishes without redoing finished stages; the model loads in plain tfjs', async () => {
+    const dir = tempDir();
+    const config = join(dir, 'exp.yaml');
+    writeFileSync(config, CONFIG);
+    const runDir = join(dir, 'run');
+
+    const child = startCli(['run', config, '-r', runDir]);
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    await waitFor(() => existsSync(join(runDir, 'retrain/checkpoint/latest.json')), 240_000);
+    child.kill('SIGKILL');
+    await exited;
+    const shrinkDone = statSync(join(runDir, 'shrink/result.json')).mtimeMs;
+    const expandDone = statSync(join(runDir, 'expand/structure.json')).mtimeMs;
+
+    const rerun = runCli(['run', config, '-r', runDir]);
+    expect(rerun.code).toBe(0);
+    expect(rerun.stderr).toContain('shrink: skipped');
+    expect(rerun.stderr).toContain('expand: skipped');
+    expect(rerun.stderr).toMatch(/retrain: 24 steps, resuming at step \d+/);
+    expect(statSync(join(runDir, 'shrink/result.json')).mtimeMs).toBe(shrinkDone);
+    expect(statSync(join(runDir, 'expand/structure.json')).mtimeMs).toBe(expandDone);
+    expect(rerun.stdout).toContain('MorphNet');
+    expect(existsSync(join(runDir, 'report.html'))).toBe(true);
+
+    const report = JSON.parse(readFileSync(join(runDir, 'report.json'), 'utf8'));
+    expect(report.stages.map((s: { name: string }) => s.name)).toEqual(['seed', 'shrink', 'expand', 'retrain', 'baseline']);
+    const retrain = JSON.parse(readFileSync(join(runDir, 'retrain/result.json'), 'utf8'));
+    expect(retrain.cost.flops).toBeLessThanOrEqual(2e6);
+
+    // A separate Node process with nothing but @tensorflow/tfjs loads the model and gets the reported accuracy.
+    const script = `
+      const tf = require('@tensorflow/tfjs');
+      const fs = require('fs');
+      (async () => {
+        const dir = ${JSON.stringify(join(runDir, 'retrain/model'))};
+        const json = JSON.parse(fs.readFileSync(dir + '/model.json', 'utf8'));
+        const weights = fs.readFileSync(dir + '/' + json.weightsManifest[0].paths[0]);
+        const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: new Uint8Array(weights).buffer }));
+        const { loadMnist } = await import(${JSON.stringify(join(ROOT, 'dist/src/data/sources/mnist.js'))});
+        const test = loadMnist().test;
+        const x = tf.tensor(test.x, [test.count, 28, 28, 1]);
+        const predicted = model.predict(x).argMax(-1).dataSync();
+        let correct = 0;
+        for (let i = 0; i < test.count; i++) if (predicted[i] === test.labels[i]) correct++;
+        process.stdout.write(String(correct / test.count));
+      })();`;
+    const accuracy = Number(execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    expect(accuracy).toBeCloseTo(retrain.testAccuracy, 6);
+  });
+});
