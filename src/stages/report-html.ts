@@ -53,13 +53,13 @@ function accuracyChart(report: Report): string {
   const points = report.stages
     .map((s) => ({ name: s.name, flops: s.cost.flops, accuracy: s.testAccuracy ?? s.valAccuracy }))
     .filter((p): p is { name: Report['stages'][number]['name']; flops: number; accuracy: number } => p.accuracy !== undefined);
-  const width = 420;
+  const width = 560;
   const height = 220;
   if (points.length === 0) return '<p>no accuracy recorded yet</p>';
   const maxFlops = Math.max(...points.map((p) => p.flops));
   const accs = points.map((p) => p.accuracy);
   const [a0, a1] = [Math.min(...accs) - 0.01, Math.max(...accs) + 0.01];
-  const sx = (f: number) => 50 + (f / maxFlops) * (width - 90);
+  const sx = (f: number) => 50 + (f / maxFlops) * (width - 180);
   const sy = (a: number) => height - 30 - ((a - a0) / Math.max(1e-9, a1 - a0)) * (height - 60);
   const color = (name: string) => (name === 'baseline' ? COLORS.baseline : name === 'shrink' ? COLORS.shrunk : COLORS.expanded);
   const dots = points.map(

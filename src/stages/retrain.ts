@@ -12,6 +12,8 @@ import { writeJsonAtomic } from '../run-dir/atomic.js';
 import { requireStage, RunDir, runDirLayout, type Stage } from '../run-dir/run-dir.js';
 import { solveMultiplier, type GroupWidths } from '../structure/width-multiplier.js';
 import { rebuildModel } from '../surgery/rebuild.js';
+import { slicePrunedWeights } from '../surgery/slice-weights.js';
+import { loadCheckpointWeights } from '../train/checkpoint.js';
 import { evaluate, type Evaluation } from '../train/evaluate.js';
 import { outputKind } from '../train/loss.js';
 import { totalSteps, validate } from '../train/loop.js';
@@ -147,6 +149,14 @@ async function trainStage(
   return result;
 }
 
+/** --init pruned: the shrunk weights, sliced to the kept channels (extra expanded channels stay fresh). */
+function initFromShrink(runDir: string, seed: tf.LayersModel, analysis: ChannelAnalysis, model: tf.LayersModel, widths: GroupWidths, expanded: ExpandedStructure): void {
+  if (!loadCheckpointWeights(runDirLayout(runDir).checkpoint('shrink'), seed)) {
+    throw runDirError(`${runDir} has no shrink checkpoint to take pruned weights from`, 'run morphnet shrink again, or retrain with --init scratch');
+  }
+  slicePrunedWeights(seed, analysis, model, widths, analysis.groups.map((g) => expanded.groups[g.id].kept));
+}
+
 /**
  * `morphnet retrain`: builds the expanded structure with fresh weights (width-0 groups remove
  * their branch), trains it without the regularizer with a schedule, evaluates and saves a model
@@ -155,9 +165,6 @@ async function trainStage(
  */
 export async function retrainStage(request: RetrainRequest, events: RetrainEvents = {}): Promise<RetrainResult> {
   requireStage(request.runDir, 'expand', `run morphnet expand -r ${request.runDir} --target-flops N first`);
-  if (request.init === 'pruned') {
-    throw new MorphnetError('usage', '--init pruned is not built yet', 'retrain from scratch (the default), as MorphNet recommends');
-  }
   const manifest = requireStage(request.runDir, 'shrink', 'run morphnet shrink first');
   const config = manifest.config as MorphnetConfig;
   const { model: seed, analysis } = await loadRunSeed(request.runDir, config);
@@ -177,6 +184,7 @@ export async function retrainStage(request: RetrainRequest, events: RetrainEvent
       if (request.force) rmSync(run.paths.stage(stage), { recursive: true, force: true });
       const { widths, multiplier } = stage === 'retrain' ? { widths: analysis.groups.map((g) => expanded.groups[g.id].width), multiplier: expanded.multiplier } : uniformWidths(analysis, expanded);
       const model = await rebuildModel(seed, analysis, widths, config.seed);
+      if (stage === 'retrain' && (request.init ?? config.retrain.init) === 'pruned') initFromShrink(run.root, seed, analysis, model, widths, expanded);
       run.markStage(stage, 'running');
       result[stage as 'retrain' | 'baseline'] = await trainStage(stage, model, config, run.root, events, { multiplier });
       run.markStage(stage, 'complete');

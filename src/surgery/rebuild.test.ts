@@ -111,3 +111,33 @@ describe('surgery: groups at width 0 remove what they feed', () => {
     expect(Array.from(a.getLayer('conv2').getWeights()[0].dataSync())).toEqual(Array.from(b.getLayer('conv2').getWeights()[0].dataSync()));
   });
 });
+
+describe('surgery: slicing trained weights to the kept channels', () => {
+  it('with the dropped channels dead (BN gamma and beta 0), the sliced model predicts what the seed does, to 1e-5', async () => {
+    const { slicePrunedWeights } = await import('./slice-weights.js');
+    const seed = buildZooModel('cnn', { width: 0.5 });
+    const analysis = analyze(seed);
+    const dead: Record<string, number[]> = { conv1_bn: [1, 5, 7], conv2_bn: [0, 2, 31], conv3_bn: [10] };
+    for (const [layer, channels] of Object.entries(dead)) {
+      const bn = seed.getLayer(layer);
+      const [gamma, beta, mean, variance] = bn.getWeights().map((w) => w.bufferSync());
+      for (const c of channels) {
+        gamma.set(0, c);
+        beta.set(0, c);
+      }
+      bn.setWeights([gamma.toTensor(), beta.toTensor(), mean.toTensor(), variance.toTensor()]);
+    }
+    const kept = analysis.groups.map((g) => {
+      const layer = g.members.find((m) => dead[m.nodeId])?.nodeId;
+      return Array.from({ length: g.width }, (_, i) => i).filter((i) => !layer || !dead[layer].includes(i));
+    });
+    const widths = kept.map((k) => k.length);
+    const rebuilt = await rebuildModel(seed, analysis, widths, 1);
+    slicePrunedWeights(seed, analysis, rebuilt, widths, kept);
+    expect(rebuilt.getLayer('conv2').getWeights()[0].shape).toEqual([3, 3, 16 - 3, 32 - 3]);
+    const x = tf.randomNormal([3, 28, 28, 1], 0, 1, 'float32', 9);
+    const before = (seed.predict(x) as tf.Tensor).dataSync();
+    const after = (rebuilt.predict(x) as tf.Tensor).dataSync();
+    for (let i = 0; i < before.length; i++) expect(Math.abs(after[i] - before[i])).toBeLessThan(1e-5);
+  });
+});

@@ -73,23 +73,37 @@ export interface LoadedCheckpoint {
   extra: Record<string, unknown>;
 }
 
-/** Restores the latest checkpoint into the model and optimizer; undefined when there is none. */
-export async function loadCheckpoint(dir: string, model: tf.LayersModel, optimizer: tf.Optimizer): Promise<LoadedCheckpoint | undefined> {
+function latestFolder(dir: string): string | undefined {
   const latestPath = join(dir, 'latest.json');
   if (!existsSync(latestPath)) return undefined;
-  const latest = JSON.parse(readFileSync(latestPath, 'utf8')) as { checkpoint: string };
-  const folder = join(dir, latest.checkpoint);
-  const meta = JSON.parse(readFileSync(join(folder, 'checkpoint.json'), 'utf8')) as {
-    position: LoopPosition;
-    weights: TensorEntry[];
-    optimizer: TensorEntry[];
-  } & Record<string, unknown>;
+  return join(dir, (JSON.parse(readFileSync(latestPath, 'utf8')) as { checkpoint: string }).checkpoint);
+}
+
+type CheckpointMeta = { position: LoopPosition; weights: TensorEntry[]; optimizer: TensorEntry[] } & Record<string, unknown>;
+
+function restoreModelWeights(folder: string, meta: CheckpointMeta, model: tf.LayersModel): void {
   const weights = unpack(meta.weights, readFileSync(join(folder, 'weights.bin')));
   if (weights.length !== model.weights.length) {
     throw new Error(`checkpoint ${folder} holds ${weights.length} weights, the model has ${model.weights.length}`);
   }
   model.weights.forEach((w, i) => w.write(weights[i].tensor));
   tf.dispose(weights.map((w) => w.tensor));
+}
+
+/** Restores only the model weights of the latest checkpoint (e.g. the shrunk weights for --init pruned). */
+export function loadCheckpointWeights(dir: string, model: tf.LayersModel): boolean {
+  const folder = latestFolder(dir);
+  if (!folder) return false;
+  restoreModelWeights(folder, JSON.parse(readFileSync(join(folder, 'checkpoint.json'), 'utf8')), model);
+  return true;
+}
+
+/** Restores the latest checkpoint into the model and optimizer; undefined when there is none. */
+export async function loadCheckpoint(dir: string, model: tf.LayersModel, optimizer: tf.Optimizer): Promise<LoadedCheckpoint | undefined> {
+  const folder = latestFolder(dir);
+  if (!folder) return undefined;
+  const meta = JSON.parse(readFileSync(join(folder, 'checkpoint.json'), 'utf8')) as CheckpointMeta;
+  restoreModelWeights(folder, meta, model);
   const slots = unpack(meta.optimizer, readFileSync(join(folder, 'optimizer.bin')));
   await optimizer.setWeights(slots);
   const { position, weights: _w, optimizer: _o, ...extra } = meta;

@@ -1,0 +1,90 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ChannelAnalysis } from '../graph/channel-groups.js';
+import type { GraphNode } from '../graph/types.js';
+import type { GroupWidths } from '../structure/width-multiplier.js';
+import { channelMaps } from './channel-map.js';
+
+/** Which axes of a weight follow the input channels and which the output channels. */
+function weightAxes(node: GraphNode, weightName: string, rank: number): { inAxis?: number; outAxis?: number; inRepeat?: number } {
+  const name = weightName.split('/').pop()!;
+  switch (node.className) {
+    case 'Conv2D':
+    case 'Dense':
+      return name === 'kernel' ? { inAxis: rank - 2, outAxis: rank - 1 } : { outAxis: 0 };
+    case 'Conv2DTranspose':
+      return name === 'kernel' ? { inAxis: 3, outAxis: 2 } : { outAxis: 0 };
+    case 'DepthwiseConv2D':
+      return name === 'depthwise_kernel' ? { inAxis: 2 } : { outAxis: 0 };
+    case 'SeparableConv2D':
+      if (name === 'depthwise_kernel') return { inAxis: 2 };
+      if (name === 'pointwise_kernel') return { inAxis: 2, outAxis: 3, inRepeat: Number(node.config.depthMultiplier ?? 1) };
+      return { outAxis: 0 };
+    default:
+      // BatchNormalization, LayerNormalization, PReLU-like per-channel weights.
+      return rank === 1 ? { outAxis: 0 } : {};
+  }
+}
+
+/** Copies `source` into `target` along `axis` by `map` (target index -> source index, -1 keeps target). */
+function gatherInto(source: tf.TensorBuffer<tf.Rank>, target: tf.TensorBuffer<tf.Rank>, maps: Array<Int32Array | undefined>): void {
+  const shape = target.shape;
+  const index = new Array(shape.length).fill(0);
+  const total = target.size;
+  for (let flat = 0; flat < total; flat++) {
+    let rest = flat;
+    for (let axis = shape.length - 1; axis >= 0; axis--) {
+      index[axis] = rest % shape[axis];
+      rest = Math.floor(rest / shape[axis]);
+    }
+    const from = index.map((i, axis) => (maps[axis] ? maps[axis]![i] : i));
+    if (from.some((i) => i < 0)) continue;
+    target.set(source.get(...from), ...index);
+  }
+}
+
+function findLayer(model: tf.LayersModel, name: string): tf.layers.Layer | undefined {
+  for (const layer of model.layers) {
+    if (layer.name === name) return layer;
+    const nested = (layer as unknown as { layers?: tf.layers.Layer[] }).layers;
+    if (nested) {
+      const found = findLayer(layer as tf.LayersModel, name);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Copies the seed's weights into the rebuilt model for the kept channels (`--init pruned`):
+ * every weight is the seed's, gathered along its input- and output-channel axes. Channels the
+ * seed does not have (an expanded group's extra ones) keep their fresh initialisation.
+ */
+export function slicePrunedWeights(seed: tf.LayersModel, analysis: ChannelAnalysis, rebuilt: tf.LayersModel, widths: GroupWidths, kept: number[][]): void {
+  const maps = channelMaps(analysis, widths, kept);
+  for (const node of analysis.graph.nodes) {
+    const target = findLayer(rebuilt, node.layer.name);
+    if (!target || node.layer.weights.length === 0) continue;
+    const inMap = node.inputs.length ? maps.get(node.inputs[0]) : undefined;
+    const outMap = maps.get(node.id);
+    const targetWeights = target.getWeights();
+    const updated = node.layer.getWeights().map((seedWeight, w) => {
+      const targetWeight = targetWeights[w];
+      const axes = weightAxes(node, node.layer.weights[w].originalName, seedWeight.rank);
+      const axisMaps: Array<Int32Array | undefined> = new Array(seedWeight.rank).fill(undefined);
+      if (axes.inAxis !== undefined && inMap) axisMaps[axes.inAxis] = axes.inRepeat ? repeatMap(inMap, axes.inRepeat) : inMap;
+      if (axes.outAxis !== undefined && outMap) axisMaps[axes.outAxis] = outMap;
+      const buffer = targetWeight.bufferSync();
+      gatherInto(seedWeight.bufferSync(), buffer, axisMaps);
+      return buffer.toTensor();
+    });
+    target.setWeights(updated);
+    tf.dispose(updated); // getWeights returns the variables themselves: only the new tensors are ours
+  }
+}
+
+/** A depthwise multiplier m turns input channel c into m consecutive channels c*m .. c*m+m-1. */
+function repeatMap(map: Int32Array, m: number): Int32Array {
+  const out = new Int32Array(map.length * m);
+  for (let i = 0; i < map.length; i++) for (let t = 0; t < m; t++) out[i * m + t] = map[i] < 0 ? -1 : map[i] * m + t;
+  return out;
+}

@@ -1,0 +1,78 @@
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { hasStackTrace, runCli, tempDir } from './cli.js';
+
+const config = (width: number) => `
+model: {zoo: cnn, options: {width: ${width}}}
+data: {dataset: synthetic, samples: 128, batchSize: 32}
+backend: wasm
+shrink: {steps: 4, strength: 1.0e-6}
+retrain: {steps: 4}
+`;
+
+/** Every file under a folder with its content, to see that a failed command changed nothing. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) out[join(entry.parentPath, entry.name)] = readFileSync(join(entry.parentPath, entry.name), 'latin1');
+  }
+  return out;
+}
+
+describe('expand and retrain refuse bad input and leave the run dir as it was', () => {
+  const dir = tempDir();
+  const runDir = join(dir, 'run');
+  const otherRun = join(dir, 'other');
+
+  beforeAll(() => {
+    writeFileSync(join(dir, 'a.yaml'), config(0.25));
+    writeFileSync(join(dir, 'b.yaml'), config(0.5));
+    expect(runCli(['shrink', '-c', join(dir, 'a.yaml'), '-r', runDir]).code).toBe(0);
+    expect(runCli(['shrink', '-c', join(dir, 'b.yaml'), '-r', otherRun]).code).toBe(0);
+  });
+
+  it('a budget below reach exits 3 with the smallest reachable cost', () => {
+    const before = snapshot(runDir);
+    const result = runCli(['expand', '-r', runDir, '--target-flops', '100']);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/--target-flops 100 is below the smallest reachable flops [\d.]+k \(largest: unbounded\)/);
+    expect(hasStackTrace(result.stderr)).toBe(false);
+    expect(snapshot(runDir)).toEqual(before);
+  });
+
+  it('a structure learned on another model is named as such', () => {
+    const copy = join(dir, 'copy');
+    cpSync(runDir, copy, { recursive: true });
+    cpSync(join(otherRun, 'shrink/structure.json'), join(copy, 'shrink/structure.json'));
+    const before = snapshot(copy);
+    const result = runCli(['expand', '-r', copy, '--target-flops', '1M']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('belongs to another model');
+    expect(snapshot(copy)).toEqual(before);
+  });
+
+  it('a run dir without shrink, or no run dir at all', () => {
+    const empty = tempDir();
+    const result = runCli(['expand', '-r', empty, '--target-flops', '1M']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('is not a morphnet run dir');
+    expect(readdirSync(empty)).toEqual([]);
+    const retrain = runCli(['retrain', '-r', runDir]);
+    expect(retrain.code).toBe(2);
+    expect(retrain.stderr).toContain('has no completed expand stage');
+  });
+
+  it('expand then retrain --init pruned works on the shrunk run', () => {
+    const expand = runCli(['expand', '-r', runDir, '--multiplier', '1', '--json']);
+    expect(expand.code).toBe(0);
+    const structure = JSON.parse(expand.stdout);
+    expect(structure.multiplier).toBe(1);
+    expect(runCli(['expand', '-r', runDir, '--multiplier', '1']).stderr).toContain('already complete');
+    const retrain = runCli(['retrain', '-r', runDir, '--init', 'pruned', '--json']);
+    expect(retrain.code).toBe(0);
+    const result = JSON.parse(retrain.stdout);
+    expect(result.retrain.steps).toBe(4);
+    expect(result.retrain.cost.flops).toBe(structure.cost.flops);
+  });
+});
