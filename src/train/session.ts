@@ -1,28 +1,16 @@
-import type * as tf from '@tensorflow/tfjs';
-import type { Dataset } from '../data/dataset.js';
 import { loadCheckpoint, saveCheckpoint, type LoopPosition } from './checkpoint.js';
 import type { Evaluation } from './evaluate.js';
-import { runLoop } from './loop.js';
-import type { OutputKind } from './loss.js';
+import { runLoop, type LoopOptions } from './loop.js';
 import { MetricsLog } from './metrics-log.js';
 import type { StepLosses } from './train-step.js';
 
-export interface SessionOptions {
-  model: tf.LayersModel;
-  optimizer: tf.Optimizer;
-  dataset: Dataset;
-  batchSize: number;
-  seed: number;
-  totalSteps: number;
-  numClasses: number;
-  outputKind: OutputKind;
+/** The loop's options, minus what the session itself supplies (start, step and epoch hooks). */
+export interface SessionOptions extends Omit<LoopOptions, 'start' | 'afterStep' | 'afterEpoch'> {
   checkpointDir: string;
   checkpointEvery: number;
   metricsPath: string;
-  regularization?: () => tf.Scalar;
   /** After a checkpoint is restored (or none was), before the first step. */
   afterRestore?(resumedAt: number): void;
-  beforeStep?(position: LoopPosition): void;
   /** Extra fields for the step's metrics line, computed after the step. */
   stepMetrics?(losses: StepLosses, next: LoopPosition): Record<string, unknown>;
   afterStep?(losses: StepLosses, next: LoopPosition, metrics: Record<string, unknown>): void;

@@ -204,3 +204,19 @@ describe('wasm kernels inside a training gradient', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('Tile on wasm', () => {
+  for (const [shape, reps] of [
+    [[1, 1, 1, 5], [3, 4, 2, 1]],
+    [[2, 3], [2, 3]],
+    [[3, 1, 4], [1, 5, 2]],
+    [[7], [3]],
+    [[2, 1, 3, 1], [2, 2, 2, 2]],
+    [[2, 2, 2, 2], [2, 1, 2, 3]], // 8 broadcast dimensions: wasm's own Tile
+  ] as Array<[number[], number[]]>) {
+    it(`tiles [${shape}] by [${reps}] as the cpu backend does`, async () => {
+      const values = randomArray(numel(shape), 21);
+      await expectSameOnBothBackends(() => tf.tile(tf.tensor(values, shape), reps));
+    });
+  }
+});
