@@ -3,6 +3,7 @@ import { extname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { MorphnetError, modelError } from '../errors.js';
 import { fileSystemHandler } from './file-io.js';
+import { loadKerasH5 } from './keras-h5.js';
 import { buildZooModel, parseZooSpec } from './zoo/registry.js';
 
 /** Where a model comes from: a `zoo:NAME[?k=v]` spec or a path, plus zoo options from a config. */
@@ -34,11 +35,12 @@ export async function loadModel(source: ModelSource, seed = 1): Promise<tf.Layer
   }
   const path = source.path!;
   const extension = extname(path).toLowerCase();
-  if (extension === '.h5' || extension === '.keras') {
+  if (extension === '.h5' || extension === '.hdf5') return loadKerasH5(path);
+  if (extension === '.keras') {
     throw new MorphnetError(
       'unsupported',
-      `${path}: Keras ${extension} files are not read yet`,
-      'convert it with the tensorflowjs converter (tensorflowjs_converter --input_format keras model.h5 out/) and pass out/model.json',
+      `${path}: Keras 3 .keras files are not read yet`,
+      'save the model from Keras as .h5 (model.save("model.h5")), or convert it with tensorflowjs_converter and pass its model.json',
     );
   }
   const file = modelJsonPath(path);

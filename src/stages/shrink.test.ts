@@ -124,3 +124,27 @@ describe('a training step with the regularizer', () => {
     tf.dispose([x, labels]);
   });
 });
+
+describe('shrink diagnostics', () => {
+  it('a NaN loss stops with a clear error, marks the stage failed and keeps the last good checkpoint', async () => {
+    const runDir = tempDir();
+    const error = await shrink(
+      {
+        model: { zoo: 'cnn', options: { width: 0.25 } },
+        data: { dataset: 'synthetic', samples: 160, batchSize: 32 },
+        shrink: { steps: 40, checkpointEvery: 2, optimizer: { name: 'sgd', learningRate: 1e30 } },
+      },
+      runDir,
+    ).catch((e) => e);
+    expect(error.message).toMatch(/the loss became (NaN|Infinity|-Infinity) at step \d+|became non-finite/);
+    expect(error.hint).toContain('last good checkpoint is kept');
+    expect(JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).stages.shrink.status).toBe('failed');
+    // Whatever checkpoint remains holds finite weights.
+    const latest = join(runDir, 'shrink/checkpoint/latest.json');
+    if (existsSync(latest)) {
+      const folder = join(runDir, 'shrink/checkpoint', JSON.parse(readFileSync(latest, 'utf8')).checkpoint);
+      const bytes = readFileSync(join(folder, 'weights.bin'));
+      expect(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4).every(Number.isFinite)).toBe(true);
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { MorphnetError } from '../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../run-dir/atomic.js';
 
 /** Where a loop is: the next step to run, its epoch and its batch within the epoch. */
@@ -22,6 +23,13 @@ function packTensors(tensors: Array<{ name: string; tensor: tf.Tensor }>): { ent
   let offset = 0;
   for (const { name, tensor } of tensors) {
     const values = tensor.dataSync() as Float32Array;
+    if (!values.every(Number.isFinite)) {
+      throw new MorphnetError(
+        'runtime',
+        `the weight ${name} became non-finite (NaN or infinity)`,
+        'lower the learning rate or the regularizer strength; the last good checkpoint is kept, fix the config and rerun with --force',
+      );
+    }
     entries.push({ name, shape: tensor.shape, offset });
     arrays.push(Float32Array.from(values));
     offset += values.length;
@@ -45,6 +53,7 @@ function unpack(entries: TensorEntry[], bytes: Buffer): Array<{ name: string; te
 
 /**
  * Saves model weights (including BN moving statistics), optimizer slots and the loop position
+ * (refusing non-finite weights, so the last checkpoint is always a good one)
  * into a new `step-NNNNNN` folder, then points `latest.json` at it (an atomic rename), then
  * removes older folders. A kill at any moment leaves the previous checkpoint intact.
  */

@@ -20,11 +20,35 @@ describe('morphnet CLI', () => {
     expect(Object.keys(report)).toEqual(expect.arrayContaining(['conventions', 'totals', 'layers', 'groups', 'barriers']));
   });
 
+  it('cost reads a Keras 2 .h5 file directly', () => {
+    const { code, stdout } = runCli(['cost', '-m', join(SHARED_MODELS, 'keras-mlp-mnist/model.h5'), '--format', 'json']);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).totals.macs).toBe(784 * 128 + 128 * 128 + 128 * 10);
+  });
+
   it('cost prints a table for a user model, with groups', () => {
     const { code, stdout } = runCli(['cost', '-m', join(SHARED_MODELS, 'teachable-machine-mobilenetv2/model.json')]);
     expect(code).toBe(0);
     expect(stdout).toContain('block_16_project');
     expect(stdout).toContain('no barriers');
+  });
+});
+
+describe('a model with layers morphnet has no handler for', () => {
+  it('still gets a cost table, names the barriers, exits 0', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    const { saveModel } = await import('../../src/model/load.js');
+    const x = tf.input({ shape: [16, 4] });
+    let h = tf.layers.conv1d({ name: 'conv1d', filters: 8, kernelSize: 3 }).apply(x) as import('@tensorflow/tfjs').SymbolicTensor;
+    h = tf.layers.lstm({ name: 'lstm', units: 6 }).apply(h) as import('@tensorflow/tfjs').SymbolicTensor;
+    const model = tf.model({ inputs: x, outputs: tf.layers.dense({ name: 'out', units: 2 }).apply(h) as import('@tensorflow/tfjs').SymbolicTensor });
+    const dir = tempDir();
+    await saveModel(model, dir);
+    const { code, stdout } = runCli(['cost', '-m', join(dir, 'model.json')]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('2 barriers (kept at full width):');
+    expect(stdout).toContain('conv1d (Conv1D): no handler for layer class Conv1D');
+    expect(stdout).toContain('lstm (LSTM)');
   });
 });
 

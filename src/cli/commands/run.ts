@@ -15,6 +15,10 @@ export async function runCommand(configPath: string, flags: RunFlags): Promise<v
   const startBar = (total: number, resumedAt: number) => {
     if (output.interactive) bar = new ProgressBar(total, resumedAt);
   };
+  const epochLine = (line: string) => {
+    bar?.done();
+    output.notice(line);
+  };
   const result = await runPipeline(
     { configPath, runDir: flags.runDir, toolVersion: toolVersion() },
     {
@@ -30,6 +34,7 @@ export async function runCommand(configPath: string, flags: RunFlags): Promise<v
           startBar(info.totalSteps, info.resumedAt);
         },
         step: (p) => bar?.update(p.step, `loss ${p.loss.toFixed(3)}  cost ${((100 * p.cost) / p.initialCost).toFixed(0)}%  alive ${p.aliveChannels}/${p.totalChannels}`),
+        epoch: (p) => epochLine(`shrink epoch ${p.epoch}: step ${p.step}/${p.totalSteps}  cost ${((100 * p.cost) / p.initialCost).toFixed(0)}%  alive ${p.aliveChannels}/${p.totalChannels}  val acc ${(100 * p.valAccuracy!).toFixed(2)}%`),
         hint: (message) => output.notice(`hint: ${message}`),
       },
       retrain: {
@@ -38,6 +43,7 @@ export async function runCommand(configPath: string, flags: RunFlags): Promise<v
           startBar(info.totalSteps, info.resumedAt);
         },
         step: (p) => bar?.update(p.step, `loss ${p.loss.toFixed(3)}`),
+        epoch: (p) => epochLine(`${p.stage} epoch ${p.epoch}: step ${p.step}/${p.totalSteps}  loss ${p.loss.toFixed(3)}  val acc ${(100 * p.valAccuracy!).toFixed(2)}%`),
       },
     },
   );
