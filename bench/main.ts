@@ -13,7 +13,7 @@ const BENCHES: Record<string, (json: boolean, args: string[]) => Promise<void>> 
     console.log(`cost of a ${result.layers}-layer model: ${result.countMs.toFixed(1)} ms per count, ${result.ratio.toFixed(2)}x the ${result.buildMs.toFixed(1)} ms it takes tfjs to build the model (mean of ${result.repeats})`);
   },
   regularizer: async (json) => {
-    const result = await benchRegularizer(5, 6);
+    const result = await benchRegularizer(10, 6);
     if (json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
     console.log(`zoo:cnn on mnist, batch 64, ${result.steps} steps each, alternating: ${result.msPerStepWithout.toFixed(1)} ms/step without the regularizer, ${result.msPerStepWith.toFixed(1)} with it: ratio ${result.ratio.toFixed(3)}`);
   },

@@ -194,18 +194,21 @@ export class CostModel {
     return { layers, totals };
   }
 
-  /** One resource of the network as a number (the monitoring cost of MorphNet). */
+  /** One resource of the network as a number (the monitoring cost of MorphNet), computing only that resource. */
   resource(resource: Resource, alive: Float64Array, options: CostOptions = {}): number {
-    const { totals } = this.evaluate(alive, options);
+    const built = this.layers.filter((layer) => !options.excludedLayers?.has(layer.node.id));
     switch (resource) {
       case 'flops':
-        return totals.flops;
+        return built.reduce((sum, layer) => sum + 2 * this.sumTerms(layer, layer.macTerms, alive), 0);
       case 'size':
-        return this.layers.reduce((sum, layer) => (options.excludedLayers?.has(layer.node.id) ? sum : sum + this.sumTerms(layer, layer.weightTerms, alive)), 0);
+        return built.reduce((sum, layer) => sum + this.sumTerms(layer, layer.weightTerms, alive), 0);
       case 'activations':
-        return totals.activations;
-      case 'latency':
-        return totals.latency ?? NaN;
+        return built.reduce((sum, layer) => sum + (layer.macTerms.length > 0 ? this.aliveCount(layer.outputComponents, 1, alive) : 0), 0);
+      case 'latency': {
+        const hardware = options.hardware;
+        if (!hardware) return NaN;
+        return built.reduce((sum, layer) => sum + (layer.macTerms.length > 0 ? this.latencyMs(layer, alive, hardware, options.batchSize ?? 1).latency : 0), 0);
+      }
     }
   }
 

@@ -59,12 +59,16 @@ export class NetworkRegularizer {
 
   /** Re-derives alive channels from scores (score > threshold) and the regularizer weights from them. */
   updateAlive(scores: Float32Array[] = this.readScores()): Float64Array {
+    let changed = false;
     this.groups.forEach((entry, i) => {
       entry.group.components.forEach((component, k) => {
-        this.alive[component] = scores[i][k] > this.options.threshold ? 1 : 0;
+        const alive = scores[i][k] > this.options.threshold ? 1 : 0;
+        if (this.alive[component] !== alive) changed = true;
+        this.alive[component] = alive;
       });
     });
-    this.refreshWeights();
+    // The weights depend on the alive counts only: most steps change nothing.
+    if (changed) this.refreshWeights();
     return this.alive;
   }
 
