@@ -30,17 +30,29 @@ function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
 }
 
 describe('morphnet run', () => {
-  it('killed during retrain, re-run finishes without redoing finished stages; the model loads in plain tfjs', async () => {
+  it('killed during shrink, then during retrain: each re-run resumes without redoing finished stages; the model loads in plain tfjs; the HTML report charts the run', async () => {
     const dir = tempDir();
     const config = join(dir, 'exp.yaml');
     writeFileSync(config, CONFIG);
     const runDir = join(dir, 'run');
 
+    // First kill: during shrink, after its first checkpoint.
+    const first = startCli(['run', config, '-r', runDir]);
+    const firstExit = new Promise((resolve) => first.on('exit', resolve));
+    await waitFor(() => existsSync(join(runDir, 'shrink/checkpoint/latest.json')), 240_000);
+    first.kill('SIGKILL');
+    await firstExit;
+    expect(existsSync(join(runDir, 'shrink/result.json'))).toBe(false);
+
+    // Second kill: the re-run resumes shrink, finishes it and expand, and is killed during retrain.
     const child = startCli(['run', config, '-r', runDir]);
+    let secondStderr = '';
+    child.stderr!.on('data', (chunk) => (secondStderr += chunk));
     const exited = new Promise((resolve) => child.on('exit', resolve));
     await waitFor(() => existsSync(join(runDir, 'retrain/checkpoint/latest.json')), 240_000);
     child.kill('SIGKILL');
     await exited;
+    expect(secondStderr).toMatch(/shrink: 24 steps, resuming at step \d+/);
     const shrinkDone = statSync(join(runDir, 'shrink/result.json')).mtimeMs;
     const expandDone = statSync(join(runDir, 'expand/structure.json')).mtimeMs;
 
@@ -78,5 +90,18 @@ describe('morphnet run', () => {
       })();`;
     const accuracy = Number(execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
     expect(accuracy).toBeCloseTo(retrain.testAccuracy, 6);
+
+    // The HTML report charts this run: one bar per layer and series, one point per trained stage.
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`file://${join(runDir, 'report.html')}`);
+      expect(await page.locator('#widths rect.bar-expanded').count()).toBe(report.layers.length);
+      expect(await page.locator('#accuracy circle').count()).toBe(3); // shrink, retrain, baseline
+      expect(await page.locator('#alive path').getAttribute('d')).toMatch(/^M[\d.]+,[\d.]+(L[\d.]+,[\d.]+){23}$/); // 24 shrink steps
+    } finally {
+      await browser.close();
+    }
   });
 });
