@@ -70,7 +70,8 @@ function bytesPerElement(dtype: string): number {
   return dtype === 'float16' ? 2 : dtype === 'uint8' ? 1 : dtype === 'int16' ? 2 : 4;
 }
 
-function concatenate(buffers: Uint8Array[]): Uint8Array {
+/** Concatenates byte buffers into one. */
+export function concatenate(buffers: Uint8Array[]): Uint8Array {
   const total = buffers.reduce((sum, b) => sum + b.byteLength, 0);
   const out = new Uint8Array(total);
   let offset = 0;

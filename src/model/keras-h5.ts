@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { MorphnetError, modelError } from '../errors.js';
+import { concatenate } from './file-io.js';
 
 type H5Module = typeof import('h5wasm');
 type H5Group = InstanceType<H5Module['Group']>;
@@ -67,7 +68,7 @@ export async function loadKerasH5(path: string): Promise<tf.LayersModel> {
     checkLayerClasses(modelConfig, path);
     const weightsRoot = (file.get('model_weights') ?? file) as H5Group;
     const weightSpecs: tf.io.WeightsManifestEntry[] = [];
-    const buffers: Float32Array[] = [];
+    const buffers: Uint8Array[] = [];
     for (const layerName of text(weightsRoot.attrs.layer_names?.value ?? [])) {
       const layerGroup = weightsRoot.get(layerName) as H5Group;
       for (const weightName of text(layerGroup.attrs.weight_names?.value ?? [])) {
@@ -75,16 +76,10 @@ export async function loadKerasH5(path: string): Promise<tf.LayersModel> {
         if (!dataset) throw modelError(`${path}: layer ${layerName} lists weight ${weightName}, which the file does not hold`, 'the file is damaged or incomplete; save it again');
         const values = Float32Array.from(dataset.value as ArrayLike<number>);
         weightSpecs.push({ name: weightName.replace(/:\d+$/, ''), shape: dataset.shape as number[], dtype: 'float32' });
-        buffers.push(values);
+        buffers.push(new Uint8Array(values.buffer));
       }
     }
-    const total = buffers.reduce((sum, b) => sum + b.length, 0);
-    const weightData = new Float32Array(total);
-    let offset = 0;
-    for (const buffer of buffers) {
-      weightData.set(buffer, offset);
-      offset += buffer.length;
-    }
+    const weightData = concatenate(buffers);
     const modelTopology = { keras_version: kerasVersion, backend: String(file.attrs.backend?.value ?? 'tensorflow'), model_config: modelConfig };
     try {
       return await tf.loadLayersModel(tf.io.fromMemory({ modelTopology, weightSpecs, weightData: weightData.buffer }));

@@ -27,3 +27,19 @@ export const tempDir = (prefix = 'morphnet-e2e-') => mkdtempSync(join(tmpdir(), 
 
 /** No stack frames in what a user sees. */
 export const hasStackTrace = (text: string) => /\n\s+at .+\(.+:\d+:\d+\)/.test(text);
+
+/** Polls until `predicate` holds (e.g. a checkpoint file appears), or fails after `timeoutMs`. */
+export function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const poll = setInterval(() => {
+      if (predicate()) {
+        clearInterval(poll);
+        resolve();
+      } else if (Date.now() - started > timeoutMs) {
+        clearInterval(poll);
+        reject(new Error(`timed out after ${timeoutMs} ms`));
+      }
+    }, 20);
+  });
+}

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, startCli, tempDir } from './cli.js';
+import { runCli, startCli, tempDir, waitFor } from './cli.js';
 
 const CONFIG = `
 model: {zoo: cnn, options: {width: 0.25}}
@@ -16,22 +16,6 @@ shrink:
   optimizer: {name: momentum, learningRate: 0.1, momentum: 0.9}
 `;
 
-function waitForCheckpoint(runDir: string, timeoutMs: number): Promise<number> {
-  const latest = join(runDir, 'shrink/checkpoint/latest.json');
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const poll = setInterval(() => {
-      if (existsSync(latest)) {
-        clearInterval(poll);
-        resolve(JSON.parse(readFileSync(latest, 'utf8')).position.step);
-      } else if (Date.now() - started > timeoutMs) {
-        clearInterval(poll);
-        reject(new Error('no checkpoint appeared'));
-      }
-    }, 20);
-  });
-}
-
 describe('a killed shrink resumes', () => {
   it('a SIGKILLed run, re-run with the same command, ends with the structure of an uninterrupted run', async () => {
     const dir = tempDir();
@@ -44,7 +28,9 @@ describe('a killed shrink resumes', () => {
     const runDir = join(dir, 'b');
     const child = startCli(['shrink', '-c', config, '-r', runDir]);
     const exited = new Promise((resolve) => child.on('exit', resolve));
-    const checkpointStep = await waitForCheckpoint(runDir, 120_000);
+    const latest = join(runDir, 'shrink/checkpoint/latest.json');
+    await waitFor(() => existsSync(latest), 120_000);
+    const checkpointStep = JSON.parse(readFileSync(latest, 'utf8')).position.step;
     child.kill('SIGKILL');
     await exited;
     expect(checkpointStep).toBeLessThan(60);

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, runCli, startCli, tempDir } from './cli.js';
+import { ROOT, runCli, startCli, tempDir, waitFor } from './cli.js';
 
 const CONFIG = `
 model: {zoo: cnn, options: {width: 0.5}}
@@ -13,21 +13,6 @@ shrink: {steps: 24, strength: 1.0e-6, checkpointEvery: 8, exportEvery: 8, optimi
 expand: {targetFlops: 2M}
 retrain: {steps: 24, checkpointEvery: 6, baseline: uniform, optimizer: {name: momentum, learningRate: 0.05, momentum: 0.9}}
 `;
-
-function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const poll = setInterval(() => {
-      if (predicate()) {
-        clearInterval(poll);
-        resolve();
-      } else if (Date.now() - started > timeoutMs) {
-        clearInterval(poll);
-        reject(new Error('timed out'));
-      }
-    }, 20);
-  });
-}
 
 describe('morphnet run', () => {
   it('killed during shrink, then during retrain: each re-run resumes without redoing finished stages; the model loads in plain tfjs; the HTML report charts the run', async () => {
