@@ -57,3 +57,27 @@ describe('run dir', () => {
     expect(readdirSync(dir)).toEqual(['a.json']);
   });
 });
+
+describe('redoing a stage', () => {
+  it('forgets it and every later stage, and a redone shrink drops the seed model', () => {
+    const root = tempDir();
+    const run = RunDir.open(root, '0.0.0');
+    for (const stage of ['shrink', 'expand', 'retrain', 'baseline'] as const) {
+      run.markStage(stage, 'complete');
+      writeFileAtomic(join(root, stage, 'result.json'), '{}');
+    }
+    writeFileAtomic(join(root, 'seed/model.json'), '{}');
+    writeFileAtomic(join(root, 'report.json'), '{}');
+    run.resetFrom('expand');
+    expect(Object.keys(run.info.stages)).toEqual(['shrink']);
+    expect(existsSync(join(root, 'shrink/result.json'))).toBe(true);
+    expect(existsSync(join(root, 'expand'))).toBe(false);
+    expect(existsSync(join(root, 'baseline'))).toBe(false);
+    expect(existsSync(join(root, 'report.json'))).toBe(false);
+    expect(existsSync(join(root, 'seed/model.json'))).toBe(true);
+    run.resetFrom('shrink');
+    expect(run.info.stages).toEqual({});
+    expect(existsSync(join(root, 'seed'))).toBe(false);
+    run.close();
+  });
+});

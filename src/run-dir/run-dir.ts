@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runDirError } from '../errors.js';
 import { writeJsonAtomic } from './atomic.js';
@@ -112,6 +112,24 @@ export class RunDir {
         ? { status, startedAt: previous?.status === 'running' ? previous.startedAt : now }
         : { status, startedAt: previous?.startedAt ?? now, finishedAt: now, ...(error ? { error } : {}) };
     this.manifest.stages[stage] = record;
+    this.save();
+  }
+
+  /**
+   * Forgets `stage` and every stage after it (their outputs depend on it): removes their folders
+   * and statuses. Redoing shrink also drops the saved seed model, which a new config may change.
+   */
+  resetFrom(stage: Stage): void {
+    const later = STAGES.slice(STAGES.indexOf(stage));
+    for (const name of later) {
+      rmSync(this.paths.stage(name), { recursive: true, force: true });
+      delete this.manifest.stages[name];
+    }
+    if (later.includes('report')) {
+      rmSync(this.paths.reportJson, { force: true });
+      rmSync(this.paths.reportHtml, { force: true });
+    }
+    if (stage === 'shrink') rmSync(this.paths.seedModel, { recursive: true, force: true });
     this.save();
   }
 

@@ -127,6 +127,8 @@ export async function expandStage(request: ExpandRequest): Promise<ExpandedStruc
   const run = RunDir.open(request.runDir, request.toolVersion);
   try {
     run.assertStageWritable('expand', Boolean(request.force));
+    // A new expanded structure makes the trained models and the report stale.
+    run.resetFrom('expand');
     writeJsonAtomic(paths.expandStructure, result);
     run.markStage('expand', 'complete');
   } finally {

@@ -181,7 +181,10 @@ export async function retrainStage(request: RetrainRequest, events: RetrainEvent
         result[stage as 'retrain' | 'baseline'] = JSON.parse(readFileSync(done, 'utf8'));
         continue;
       }
-      if (request.force) rmSync(run.paths.stage(stage), { recursive: true, force: true });
+      if (request.force) {
+        rmSync(run.paths.stage(stage), { recursive: true, force: true });
+        run.resetFrom('report');
+      }
       const { widths, multiplier } = stage === 'retrain' ? { widths: analysis.groups.map((g) => expanded.groups[g.id].width), multiplier: expanded.multiplier } : uniformWidths(analysis, expanded);
       const model = await rebuildModel(seed, analysis, widths, config.seed);
       if (stage === 'retrain' && (request.init ?? config.retrain.init) === 'pruned') initFromShrink(run.root, seed, analysis, model, widths, expanded);

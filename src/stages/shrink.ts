@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { BackendChoice } from '../backend/select.js';
@@ -94,7 +94,7 @@ function openRunDir(request: ShrinkRequest, config: MorphnetConfig): RunDir {
     if (started && !request.force && JSON.stringify(run.info.config) !== JSON.stringify(config)) {
       throw runDirError(`${run.root} was started with a different config`, 'rerun with the same config to resume, add --force to start shrink over, or use another --run-dir');
     }
-    if (request.force) rmSync(run.paths.stage('shrink'), { recursive: true, force: true });
+    if (request.force) run.resetFrom('shrink');
     return run;
   } catch (error) {
     run.close();
