@@ -1,6 +1,7 @@
 import type { KernelBackend, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { convGeometry, type ConvGeometry } from './conv-geometry.js';
 import { withKernelScope, type KernelScope } from './kernel-scope.js';
+import { subpixelConv2DBackpropInput } from './subpixel-input-gradient.js';
 
 type Shape4 = [number, number, number, number];
 
@@ -65,6 +66,9 @@ export function conv2DBackpropInput(args: { inputs: Record<string, TensorInfo>; 
   const inputShape = args.attrs.inputShape as unknown as Shape4;
   const g = convGeometry(inputShape, filter.shape as Shape4, args.attrs, false);
   return withKernelScope(args.backend, (scope) => {
+    if ((g.strideHeight > 1 || g.strideWidth > 1) && g.dilationHeight === 1 && g.dilationWidth === 1) {
+      return subpixelConv2DBackpropInput(scope, dy, filter, g, inputShape);
+    }
     const { gradient, attrs } = prepareGradient(scope, dy, g);
     const rotated = scope.transpose(scope.run('Reverse', { x: filter }, { dims: [0, 1] }), [0, 1, 3, 2]);
     return scope.run('Conv2D', { x: gradient, filter: rotated }, attrs);
