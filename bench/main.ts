@@ -29,7 +29,7 @@ const BENCHES: Record<string, (json: boolean, args: string[]) => Promise<void>> 
     }
     console.log('train step, zoo:cnn on mnist');
     for (const c of result.cases) console.log(`  ${c.backend.padEnd(6)} batch ${c.batch}  ${c.msPerStep.toFixed(1).padStart(10)} ms/step  (${c.steps} timed steps)`);
-    console.log(`  wasm is ${result.ratio.toFixed(1)}x faster than cpu`);
+    if (Number.isFinite(result.ratio)) console.log(`  wasm is ${result.ratio.toFixed(1)}x faster than cpu`);
   },
 };
 

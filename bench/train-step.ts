@@ -16,7 +16,7 @@ export interface TrainStepCase {
   msPerStep: number;
 }
 
-/** Median-free, honest timing: one warm-up step, then the mean of `steps` timed steps. */
+/** One warm-up step, then the mean of `steps` timed steps. */
 async function timeTrainStep(backend: string, model: string, batch: number, steps: number): Promise<TrainStepCase> {
   await tf.setBackend(backend);
   const network = buildZooModel(model);
@@ -38,6 +38,7 @@ async function timeTrainStep(backend: string, model: string, batch: number, step
 export async function benchTrainStep(args: { wasmSteps: number; cpuSteps: number; batch: number }): Promise<{ cases: TrainStepCase[]; ratio: number }> {
   await initBackend('wasm');
   const wasm = await timeTrainStep('wasm', 'cnn', args.batch, args.wasmSteps);
+  if (args.cpuSteps === 0) return { cases: [wasm], ratio: NaN };
   const cpu = await timeTrainStep('cpu', 'cnn', args.batch, args.cpuSteps);
   return { cases: [wasm, cpu], ratio: cpu.msPerStep / wasm.msPerStep };
 }
