@@ -31,7 +31,7 @@ export function scaleWidths(analysis: ChannelAnalysis, learned: GroupWidths, mul
     const width = learned[group.id];
     if (width === 0) return 0;
     const scaled = Math.max(1, Math.round(multiplier * width));
-    return options.maxWidth ? Math.min(scaled, Math.max(width, options.maxWidth)) : scaled;
+    return options.maxWidth ? Math.min(scaled, options.maxWidth) : scaled;
   });
 }
 

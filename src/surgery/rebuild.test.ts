@@ -64,6 +64,17 @@ describe('expand: the width multiplier that fits a budget', () => {
     });
   }
 
+  it('no group grows beyond maxWidth, and a budget above every capped width stops at the caps', () => {
+    const analysis = analyze(buildZooModel('cnn'));
+    const costModel = new CostModel(analysis);
+    const { solution, range } = solveMultiplier(costModel, learnedWidths(analysis), 'flops', 1e12, { maxWidth: 40 });
+    const prunable = analysis.groups.filter((g) => !g.fixed);
+    expect(prunable.every((g) => solution!.widths[g.id] <= 40)).toBe(true);
+    // conv1, conv2, conv3 at 40 channels: 2*(28*28*9*1*40 + 14*14*9*40*40 + 7*7*9*40*40 + 40*10).
+    expect(range.largest).toBe(2 * (28 * 28 * 9 * 40 + 14 * 14 * 9 * 40 * 40 + 7 * 7 * 9 * 40 * 40 + 40 * 10));
+    expect(solution!.cost).toBe(range.largest);
+  });
+
   it('an unreachable budget has no solution and says what is reachable', () => {
     const analysis = analyze(buildZooModel('cnn'));
     const costModel = new CostModel(analysis);
