@@ -154,7 +154,7 @@ function initFromShrink(runDir: string, seed: tf.LayersModel, analysis: ChannelA
   if (!loadCheckpointWeights(runDirLayout(runDir).checkpoint('shrink'), seed)) {
     throw runDirError(`${runDir} has no shrink checkpoint to take pruned weights from`, 'run morphnet shrink again, or retrain with --init scratch');
   }
-  slicePrunedWeights(seed, analysis, model, widths, analysis.groups.map((g) => expanded.groups[g.id].kept));
+  slicePrunedWeights(analysis, model, widths, analysis.groups.map((g) => expanded.groups[g.id].kept));
 }
 
 /**

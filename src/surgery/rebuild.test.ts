@@ -144,7 +144,7 @@ describe('surgery: slicing trained weights to the kept channels', () => {
     });
     const widths = kept.map((k) => k.length);
     const rebuilt = await rebuildModel(seed, analysis, widths, 1);
-    slicePrunedWeights(seed, analysis, rebuilt, widths, kept);
+    slicePrunedWeights(analysis, rebuilt, widths, kept);
     expect(rebuilt.getLayer('conv2').getWeights()[0].shape).toEqual([3, 3, 16 - 3, 32 - 3]);
     const x = tf.randomNormal([3, 28, 28, 1], 0, 1, 'float32', 9);
     const before = (seed.predict(x) as tf.Tensor).dataSync();

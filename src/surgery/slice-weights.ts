@@ -55,11 +55,12 @@ function findLayer(model: tf.LayersModel, name: string): tf.layers.Layer | undef
 }
 
 /**
- * Copies the seed's weights into the rebuilt model for the kept channels (`--init pruned`):
- * every weight is the seed's, gathered along its input- and output-channel axes. Channels the
- * seed does not have (an expanded group's extra ones) keep their fresh initialisation.
+ * Copies the weights of the model `analysis` was built from (the seed's layers, holding the
+ * shrunk weights for `--init pruned`) into the rebuilt model for the kept channels, gathered
+ * along each weight's input- and output-channel axes. Channels the seed does not have (an
+ * expanded group's extra ones) keep their fresh initialisation.
  */
-export function slicePrunedWeights(seed: tf.LayersModel, analysis: ChannelAnalysis, rebuilt: tf.LayersModel, widths: GroupWidths, kept: number[][]): void {
+export function slicePrunedWeights(analysis: ChannelAnalysis, rebuilt: tf.LayersModel, widths: GroupWidths, kept: number[][]): void {
   const maps = channelMaps(analysis, widths, kept);
   for (const node of analysis.graph.nodes) {
     const target = findLayer(rebuilt, node.layer.name);
