@@ -1,7 +1,7 @@
 import type { KernelBackend, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { convGeometry, type ConvGeometry } from './conv-geometry.js';
 import { withKernelScope, type KernelScope } from './kernel-scope.js';
-import { subpixelConv2DBackpropInput } from './subpixel-input-gradient.js';
+import { subpixelInputGradient } from './subpixel-input-gradient.js';
 
 type Shape4 = [number, number, number, number];
 
@@ -61,14 +61,17 @@ function prepareGradient(scope: KernelScope, dy: TensorInfo, g: ConvGeometry) {
   return { gradient: cropped, attrs };
 }
 
+/** Strided, undilated convolutions take the sub-pixel form; the rest convolve the zero-inserted gradient. */
+function useSubpixel(g: ConvGeometry): boolean {
+  return (g.strideHeight > 1 || g.strideWidth > 1) && g.dilationHeight === 1 && g.dilationWidth === 1;
+}
+
 export function conv2DBackpropInput(args: { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs: NamedAttrMap }): TensorInfo {
   const { dy, filter } = args.inputs;
   const inputShape = args.attrs.inputShape as unknown as Shape4;
   const g = convGeometry(inputShape, filter.shape as Shape4, args.attrs, false);
   return withKernelScope(args.backend, (scope) => {
-    if ((g.strideHeight > 1 || g.strideWidth > 1) && g.dilationHeight === 1 && g.dilationWidth === 1) {
-      return subpixelConv2DBackpropInput(scope, dy, filter, g, inputShape);
-    }
+    if (useSubpixel(g)) return subpixelInputGradient(scope, dy, scope.transpose(filter, [0, 1, 3, 2]), 'Conv2D', g, inputShape);
     const { gradient, attrs } = prepareGradient(scope, dy, g);
     const rotated = scope.transpose(scope.run('Reverse', { x: filter }, { dims: [0, 1] }), [0, 1, 3, 2]);
     return scope.run('Conv2D', { x: gradient, filter: rotated }, attrs);
@@ -85,9 +88,14 @@ export function depthwiseConv2dNativeBackpropInput(args: {
   const [kh, kw, channels, multiplier] = filter.shape;
   const g = convGeometry(inputShape, filter.shape as Shape4, args.attrs, true);
   return withKernelScope(args.backend, (scope) => {
-    const { gradient, attrs } = prepareGradient(scope, dy, g);
-    const rotated = scope.reshape(scope.run('Reverse', { x: filter }, { dims: [0, 1] }), [kh, kw, channels * multiplier, 1]);
-    const perOutputChannel = scope.run('DepthwiseConv2dNative', { x: gradient, filter: rotated }, attrs);
+    let perOutputChannel: TensorInfo;
+    if (useSubpixel(g)) {
+      perOutputChannel = subpixelInputGradient(scope, dy, scope.reshape(filter, [kh, kw, channels * multiplier, 1]), 'DepthwiseConv2dNative', g, inputShape);
+    } else {
+      const { gradient, attrs } = prepareGradient(scope, dy, g);
+      const rotated = scope.reshape(scope.run('Reverse', { x: filter }, { dims: [0, 1] }), [kh, kw, channels * multiplier, 1]);
+      perOutputChannel = scope.run('DepthwiseConv2dNative', { x: gradient, filter: rotated }, attrs);
+    }
     if (multiplier === 1) return perOutputChannel;
     const [batch, height, width] = inputShape;
     const split = scope.reshape(perOutputChannel, [batch, height, width, channels, multiplier]);

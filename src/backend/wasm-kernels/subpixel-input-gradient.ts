@@ -34,40 +34,54 @@ function axisPhases(inSize: number, filter: number, stride: number, padBefore: n
  * stride x stride phases, each a stride-1 convolution of dy with the taps of the filter that reach
  * it (sub-pixel decomposition), interleaved back. Same FLOPs as the forward pass, where the
  * zero-insertion form costs stride^2 times more.
+ *
+ * `filter` is laid out for convolving dy: [kh, kw, dy channels, result channels] for Conv2D
+ * (the forward filter with its channel axes swapped), [kh, kw, C*M, 1] for a depthwise one.
+ * Returns [N, H, W, result channels] (C*M for depthwise, summed over M by the caller).
  */
-export function subpixelConv2DBackpropInput(scope: KernelScope, dy: TensorInfo, filter: TensorInfo, g: ConvGeometry, inputShape: number[]): TensorInfo {
-  const [batch, height, width, inChannels] = inputShape;
-  const outChannels = filter.shape[3];
-  const [outHeight, outWidth] = [dy.shape[1], dy.shape[2]];
+export function subpixelInputGradient(
+  scope: KernelScope,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  kernelName: 'Conv2D' | 'DepthwiseConv2dNative',
+  g: ConvGeometry,
+  [batch, height, width]: number[],
+): TensorInfo {
+  const channels = kernelName === 'Conv2D' ? filter.shape[3] : dy.shape[3];
   const rows = axisPhases(height, g.filterHeight, g.strideHeight, g.padTop);
   const cols = axisPhases(width, g.filterWidth, g.strideWidth, g.padLeft);
   const perRow = Math.ceil(height / g.strideHeight);
   const perCol = Math.ceil(width / g.strideWidth);
-  // filter [kh, kw, Cin, Cout] -> [kh, kw, Cout, Cin]: the input gradient convolves Cout into Cin.
-  const swapped = scope.transpose(filter, [0, 1, 3, 2]);
   const rowBlocks: TensorInfo[] = [];
   for (const row of rows) {
     const colBlocks: TensorInfo[] = [];
     for (const col of cols) {
-      const block = phaseOutput(scope, dy, swapped, row, col, [batch, outHeight, outWidth, outChannels], inChannels);
-      // Every phase is padded to the same grid, then laid out as [N, rows, 1, cols, 1, Cin].
-      const padded = padTo(scope, block, [batch, perRow, perCol, inChannels]);
-      colBlocks.push(scope.reshape(padded, [batch, perRow, 1, perCol, 1, inChannels]));
+      const block = phaseOutput(scope, dy, filter, kernelName, row, col, channels);
+      // Every phase is padded to the same grid, then laid out as [N, rows, 1, cols, 1, channels].
+      const padded = padTo(scope, block, [batch, perRow, perCol, channels]);
+      colBlocks.push(scope.reshape(padded, [batch, perRow, 1, perCol, 1, channels]));
     }
     rowBlocks.push(colBlocks.length === 1 ? colBlocks[0] : concat(scope, colBlocks, 4));
   }
   const stacked = rowBlocks.length === 1 ? rowBlocks[0] : concat(scope, rowBlocks, 2);
-  const interleaved = scope.reshape(stacked, [batch, perRow * g.strideHeight, perCol * g.strideWidth, inChannels]);
-  return scope.cropTo(interleaved, [batch, height, width, inChannels]);
+  const interleaved = scope.reshape(stacked, [batch, perRow * g.strideHeight, perCol * g.strideWidth, channels]);
+  return scope.cropTo(interleaved, [batch, height, width, channels]);
 }
 
 /** The stride-1 convolution of dy with one phase's taps, over that phase's output positions. */
-function phaseOutput(scope: KernelScope, dy: TensorInfo, swapped: TensorInfo, row: AxisPhase, col: AxisPhase, dyShape: number[], inChannels: number): TensorInfo {
-  const [batch, outHeight, outWidth, outChannels] = dyShape;
-  if (row.count === 0 || col.count === 0 || row.taps === 0 || col.taps === 0) {
-    return scope.run('Fill', {}, { shape: [batch, Math.max(row.count, 0), Math.max(col.count, 0), inChannels], value: 0, dtype: 'float32' } as unknown as NamedAttrMap);
-  }
-  const taps = gatherTaps(scope, swapped, row.tapIndices, col.tapIndices);
+function phaseOutput(
+  scope: KernelScope,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  kernelName: string,
+  row: AxisPhase,
+  col: AxisPhase,
+  channels: number,
+): TensorInfo {
+  const [batch, outHeight, outWidth, outChannels] = dy.shape;
+  const zeros = () => scope.run('Fill', {}, { shape: [batch, row.count, col.count, channels], value: 0, dtype: 'float32' } as unknown as NamedAttrMap);
+  if (row.count === 0 || col.count === 0 || row.taps === 0 || col.taps === 0) return zeros();
+  const taps = gatherTaps(scope, filter, row.tapIndices, col.tapIndices);
   // Read window along an axis: dy[readStart .. readStart + count + taps - 2], padded with zeros outside [0, size).
   const window = (phase: AxisPhase, size: number) => {
     const begin = Math.max(0, phase.readStart);
@@ -76,9 +90,7 @@ function phaseOutput(scope: KernelScope, dy: TensorInfo, swapped: TensorInfo, ro
   };
   const r = window(row, outHeight);
   const c = window(col, outWidth);
-  if (r.size === 0 || c.size === 0) {
-    return scope.run('Fill', {}, { shape: [batch, row.count, col.count, inChannels], value: 0, dtype: 'float32' } as unknown as NamedAttrMap);
-  }
+  if (r.size === 0 || c.size === 0) return zeros();
   const sliced = r.begin === 0 && c.begin === 0 && r.size === outHeight && c.size === outWidth ? dy : scope.run('Slice', { x: dy }, { begin: [0, r.begin, c.begin, 0], size: [batch, r.size, c.size, outChannels] });
   const attrs = {
     strides: [1, 1],
@@ -86,18 +98,18 @@ function phaseOutput(scope: KernelScope, dy: TensorInfo, swapped: TensorInfo, ro
     pad: [[0, 0], [r.before, r.after], [c.before, c.after], [0, 0]],
     dataFormat: 'NHWC',
   } as unknown as NamedAttrMap;
-  return scope.run('Conv2D', { x: sliced, filter: taps }, attrs);
+  return scope.run(kernelName, { x: sliced, filter: taps }, attrs);
 }
 
-/** The sub-filter [rows, cols, Cout, Cin] of the given tap indices. */
-function gatherTaps(scope: KernelScope, swapped: TensorInfo, rowTaps: number[], colTaps: number[]): TensorInfo {
-  const [, , outChannels, inChannels] = swapped.shape;
+/** The sub-filter [rows, cols, A, B] of the given tap indices. */
+function gatherTaps(scope: KernelScope, filter: TensorInfo, rowTaps: number[], colTaps: number[]): TensorInfo {
+  const [, , a, b] = filter.shape;
   const pieces: TensorInfo[] = [];
-  for (const a of rowTaps) {
-    for (const b of colTaps) pieces.push(scope.run('Slice', { x: swapped }, { begin: [a, b, 0, 0], size: [1, 1, outChannels, inChannels] }));
+  for (const row of rowTaps) {
+    for (const col of colTaps) pieces.push(scope.run('Slice', { x: filter }, { begin: [row, col, 0, 0], size: [1, 1, a, b] }));
   }
   const joined = pieces.length === 1 ? pieces[0] : concat(scope, pieces, 0);
-  return scope.reshape(joined, [rowTaps.length, colTaps.length, outChannels, inChannels]);
+  return scope.reshape(joined, [rowTaps.length, colTaps.length, a, b]);
 }
 
 /** wasm's Concat takes its inputs as an array. */
