@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readManifest, runDirLayout } from '../run-dir/run-dir.js';
-import { expandStage, type ExpandedStructure } from './expand.js';
+import { expandStage, targetFromConfig, type ExpandedStructure } from './expand.js';
 import { defaultRunDir, resolveExperimentConfig } from './experiment.js';
 import { reportStage, type Report } from './report.js';
 import { writeHtmlReport } from './report-html.js';
@@ -50,7 +50,8 @@ export async function runPipeline(request: RunRequest, events: RunEvents = {}): 
     expand = JSON.parse(readFileSync(runDirLayout(runDir).expandStructure, 'utf8')) as ExpandedStructure;
   } else {
     events.stage?.('expand', 'start');
-    expand = await expandStage({ runDir, toolVersion: request.toolVersion });
+    // The budget comes from the config as it is now, so editing expand: and re-running applies it.
+    expand = await expandStage({ runDir, target: targetFromConfig(config), hardware: config.expand.hardware ?? undefined, toolVersion: request.toolVersion });
     events.stage?.('expand', 'done', `multiplier ${expand.multiplier.toFixed(3)}`);
   }
 
