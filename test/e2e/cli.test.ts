@@ -1,9 +1,16 @@
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hasStackTrace, runCli, SHARED_MODELS, tempDir } from './cli.js';
+import { hasStackTrace, ROOT, runCli, SHARED_MODELS, tempDir } from './cli.js';
 
 describe('morphnet CLI', () => {
+  it('npx morphnet runs the built bin (executable after every build, npm test included)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const result = spawnSync('npx', ['--no-install', 'morphnet', '--version'], { cwd: ROOT, encoding: 'utf8' });
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
   it('--help lists the commands of DESIGN.md', () => {
     const { code, stdout } = runCli(['--help']);
     expect(code).toBe(0);
