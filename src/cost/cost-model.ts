@@ -163,13 +163,17 @@ export class CostModel {
     return { computeMs, memoryMs, latency: Math.max(computeMs, memoryMs) };
   }
 
+  /** The layers the structure keeps (excluded ones are removed with a width-0 branch). */
+  private builtLayers(options: CostOptions): PreparedLayer[] {
+    return options.excludedLayers ? this.layers.filter((layer) => !options.excludedLayers!.has(layer.node.id)) : this.layers;
+  }
+
   /** Per-layer and total cost of the network with the given channels alive. */
   evaluate(alive: Float64Array = this.allAlive(), options: CostOptions = {}): { layers: LayerCost[]; totals: CostTotals } {
     const batchSize = options.batchSize ?? 1;
     const totals: CostTotals = { macs: 0, flops: 0, params: 0, totalParams: 0, activations: 0, activationElements: 0 };
     if (options.hardware) totals.latency = 0;
-    const built = this.layers.filter((layer) => !options.excludedLayers?.has(layer.node.id));
-    const layers = built.map((layer) => {
+    const layers = this.builtLayers(options).map((layer) => {
       const { node, handler } = layer;
       const aliveIn = this.aliveCount(layer.inputComponents, 1, alive);
       const aliveOut = this.aliveCount(layer.outputComponents, 1, alive);
@@ -196,7 +200,7 @@ export class CostModel {
 
   /** One resource of the network as a number (the monitoring cost of MorphNet), computing only that resource. */
   resource(resource: Resource, alive: Float64Array, options: CostOptions = {}): number {
-    const built = this.layers.filter((layer) => !options.excludedLayers?.has(layer.node.id));
+    const built = this.builtLayers(options);
     switch (resource) {
       case 'flops':
         return built.reduce((sum, layer) => sum + 2 * this.sumTerms(layer, layer.macTerms, alive), 0);

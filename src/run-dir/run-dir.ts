@@ -43,6 +43,8 @@ export function runDirLayout(root: string) {
     expandStructure: join(root, 'expand', 'structure.json'),
     stageModel: (stage: Stage) => join(root, stage, 'model'),
     stageMetrics: (stage: Stage) => join(root, stage, 'metrics.jsonl'),
+    /** A finished stage's summary (cost, accuracy), which report reads. */
+    stageResult: (stage: Stage) => join(root, stage, 'result.json'),
     reportJson: join(root, 'report.json'),
     reportHtml: join(root, 'report.html'),
   };

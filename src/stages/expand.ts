@@ -37,16 +37,19 @@ export interface ExpandedStructure extends StructureFile {
   slack: number;
 }
 
+/** The expand keys that set a budget, and the resource each one bounds (flags are their kebab-case forms). */
+export const EXPAND_TARGET_KEYS = [
+  ['targetFlops', 'flops'],
+  ['targetSize', 'size'],
+  ['targetLatency', 'latency'],
+  ['targetActivations', 'activations'],
+] as const satisfies ReadonlyArray<readonly [string, Resource]>;
+
 /** The expand target of a config: exactly one of targetFlops, targetSize, targetLatency, targetActivations, multiplier. */
 export function targetFromConfig(config: MorphnetConfig): ExpandTarget {
   const e = config.expand;
-  const given: ExpandTarget[] = [
-    ...(e.targetFlops !== undefined ? [{ resource: 'flops' as const, value: e.targetFlops }] : []),
-    ...(e.targetSize !== undefined ? [{ resource: 'size' as const, value: e.targetSize }] : []),
-    ...(e.targetLatency !== undefined ? [{ resource: 'latency' as const, value: e.targetLatency }] : []),
-    ...(e.targetActivations !== undefined ? [{ resource: 'activations' as const, value: e.targetActivations }] : []),
-    ...(e.multiplier !== undefined ? [{ multiplier: e.multiplier }] : []),
-  ];
+  const given: ExpandTarget[] = EXPAND_TARGET_KEYS.flatMap(([key, resource]) => (e[key] !== undefined ? [{ resource, value: e[key] }] : []));
+  if (e.multiplier !== undefined) given.push({ multiplier: e.multiplier });
   if (given.length !== 1) {
     throw usageError(
       `expand needs exactly one target, received ${given.length}`,

@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { MorphnetConfig } from '../config/schema.js';
 import { CostModel, type LayerCost } from '../cost/cost-model.js';
 import { handlerFor } from '../graph/handlers/registry.js';
@@ -90,9 +89,9 @@ export async function reportStage(runDir: string): Promise<Report> {
     ...(expandLayers ? { expandedFlopsShare: flopsOf(expandLayers, node.id) / total(expandLayers) } : {}),
   }));
 
-  const shrinkResult = readJson<{ valAccuracy: number }>(join(paths.stage('shrink'), 'result.json'));
-  const retrain = readJson<TrainedModel>(join(paths.stage('retrain'), 'result.json'));
-  const baseline = readJson<TrainedModel>(join(paths.stage('baseline'), 'result.json'));
+  const shrinkResult = readJson<{ valAccuracy: number }>(paths.stageResult('shrink'));
+  const retrain = readJson<TrainedModel>(paths.stageResult('retrain'));
+  const baseline = readJson<TrainedModel>(paths.stageResult('baseline'));
   const status = (stage: keyof Manifest['stages']) => manifest.stages[stage]?.status ?? 'not run';
   const stages: ReportStage[] = [
     { name: 'seed', status: 'complete', cost: stageCost(seedLayers) },

@@ -145,7 +145,7 @@ async function trainStage(
     widths,
     ...extra,
   };
-  writeJsonAtomic(`${paths.stage(stage)}/result.json`, result);
+  writeJsonAtomic(paths.stageResult(stage), result);
   return result;
 }
 
@@ -176,7 +176,7 @@ export async function retrainStage(request: RetrainRequest, events: RetrainEvent
   try {
     for (const stage of stages) {
       if (run.stageStatus(stage) === 'complete' && !request.force) {
-        const done = `${run.paths.stage(stage)}/result.json`;
+        const done = run.paths.stageResult(stage);
         if (!existsSync(done)) throw runDirError(`${stage} is marked complete but ${done} is missing`, 'rerun with --force');
         result[stage as 'retrain' | 'baseline'] = JSON.parse(readFileSync(done, 'utf8'));
         continue;

@@ -147,7 +147,7 @@ export async function shrinkStage(request: ShrinkRequest, events: ShrinkEvents =
       events.hint?.(message);
     };
     const aliveByGroup = () => Object.fromEntries(search.regularized.map((entry) => [entry.group.id, entry.group.components.filter((c) => regularizer.aliveComponents()[c] > 0).length]));
-    const aliveCount = () => Object.values(aliveByGroup()).reduce((a, b) => a + b, 0);
+    const sumAlive = (alive: Record<string, number>) => Object.values(alive).reduce((a, b) => a + b, 0);
     const structureAt = (step: number) => buildStructure(analysis, costModel, regularizer.aliveComponents(), { model: experiment.modelName, step, costOptions });
     const kind = outputKind(model);
     const { numClasses } = modelShape(model);
@@ -175,7 +175,7 @@ export async function shrinkStage(request: ShrinkRequest, events: ShrinkEvents =
         return { cost: regularizer.cost(), alive: aliveByGroup() };
       },
       afterStep: (losses, next, record) => {
-        last = { step: next.step, totalSteps: steps, epoch: next.epoch, ...losses, cost: record.cost as number, initialCost, aliveChannels: aliveCount(), totalChannels };
+        last = { step: next.step, totalSteps: steps, epoch: next.epoch, ...losses, cost: record.cost as number, initialCost, aliveChannels: sumAlive(record.alive as Record<string, number>), totalChannels };
         events.step?.(last);
         if (next.step === Math.floor(steps / 2) && strength > 0 && last.aliveChannels === totalChannels) {
           hint(`nothing has died by half of the run (step ${next.step}): raise shrink.strength x10 (now ${strength.toPrecision(3)})`);
@@ -214,7 +214,7 @@ export async function shrinkStage(request: ShrinkRequest, events: ShrinkEvents =
       hints,
     };
     const { structure: _structure, ...summary } = result;
-    writeJsonAtomic(join(paths.stage('shrink'), 'result.json'), summary);
+    writeJsonAtomic(paths.stageResult('shrink'), summary);
     run.markStage('shrink', 'complete');
     return result;
   } catch (error) {

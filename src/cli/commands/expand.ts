@@ -1,7 +1,6 @@
 import { formatSi, parseSiNumber } from '../../config/si-number.js';
-import type { Resource } from '../../cost/cost-model.js';
 import { describeValue, usageError } from '../../errors.js';
-import { expandStage, type ExpandedStructure, type ExpandTarget } from '../../stages/expand.js';
+import { EXPAND_TARGET_KEYS, expandStage, type ExpandedStructure, type ExpandTarget } from '../../stages/expand.js';
 import { createOutput } from '../output.js';
 import { toolVersion } from '../version.js';
 
@@ -18,13 +17,6 @@ export interface ExpandFlags {
   json?: boolean;
 }
 
-const TARGET_FLAGS: Array<[keyof ExpandFlags, Resource, string]> = [
-  ['targetFlops', 'flops', '--target-flops'],
-  ['targetSize', 'size', '--target-size'],
-  ['targetLatency', 'latency', '--target-latency'],
-  ['targetActivations', 'activations', '--target-activations'],
-];
-
 function positiveNumber(flag: string, text: string): number {
   const value = parseSiNumber(text);
   if (value === undefined || value <= 0) throw usageError(`${flag}: expected a positive number (SI suffixes allowed: 300M, 1.2G), received ${describeValue(text)}`, `e.g. ${flag} 5M`);
@@ -34,7 +26,8 @@ function positiveNumber(flag: string, text: string): number {
 /** The target given on the command line, if any (the config's expand section is the fallback). */
 export function targetFromFlags(flags: ExpandFlags): ExpandTarget | undefined {
   const given: ExpandTarget[] = [];
-  for (const [key, resource, flag] of TARGET_FLAGS) {
+  for (const [key, resource] of EXPAND_TARGET_KEYS) {
+    const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
     if (flags[key] !== undefined) given.push({ resource, value: positiveNumber(flag, String(flags[key])) });
   }
   if (flags.multiplier !== undefined) given.push({ multiplier: positiveNumber('--multiplier', flags.multiplier) });

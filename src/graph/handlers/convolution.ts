@@ -1,33 +1,27 @@
-import { spatialSize } from '../types.js';
+import { spatialSize, type GraphNode } from '../types.js';
 import { INPUT_SLOTS, OUTPUT_SLOTS, pair, type LayerHandler } from './handler.js';
 
 const bias = (config: Record<string, unknown>, channels: number) => (config.useBias === false ? 0 : channels);
+
+/** kh * kw of a layer's kernel. */
+function kernelArea(node: GraphNode): number {
+  const [kh, kw] = pair(node.config.kernelSize);
+  return kh * kw;
+}
 
 /** Conv2D: owns its output channels; MACs = Ho*Wo*kh*kw*A_in*A_out. */
 export const conv2D: LayerHandler = {
   ownsChannels: true,
   link: () => undefined,
-  macTerms: (node) => {
-    const [kh, kw] = pair(node.config.kernelSize);
-    return [{ coefficient: spatialSize(node.outputShape) * kh * kw, kind: 'bilinear', in: INPUT_SLOTS, out: OUTPUT_SLOTS }];
-  },
-  weightTerms: (node) => {
-    const [kh, kw] = pair(node.config.kernelSize);
-    return [{ coefficient: kh * kw, kind: 'bilinear', in: INPUT_SLOTS, out: OUTPUT_SLOTS }];
-  },
-  params: (node, aliveIn, aliveOut) => {
-    const [kh, kw] = pair(node.config.kernelSize);
-    return { trainable: kh * kw * aliveIn * aliveOut + bias(node.config, aliveOut), nonTrainable: 0 };
-  },
+  macTerms: (node) => [{ coefficient: spatialSize(node.outputShape) * kernelArea(node), kind: 'bilinear', in: INPUT_SLOTS, out: OUTPUT_SLOTS }],
+  weightTerms: (node) => [{ coefficient: kernelArea(node), kind: 'bilinear', in: INPUT_SLOTS, out: OUTPUT_SLOTS }],
+  params: (node, aliveIn, aliveOut) => ({ trainable: kernelArea(node) * aliveIn * aliveOut + bias(node.config, aliveOut), nonTrainable: 0 }),
 };
 
 /** Conv2DTranspose: every input pixel is scattered through the kernel: MACs = Hin*Win*kh*kw*A_in*A_out. */
 export const conv2DTranspose: LayerHandler = {
   ...conv2D,
-  macTerms: (node) => {
-    const [kh, kw] = pair(node.config.kernelSize);
-    return [{ coefficient: spatialSize(node.inputShapes[0]) * kh * kw, kind: 'bilinear', in: INPUT_SLOTS, out: OUTPUT_SLOTS }];
-  },
+  macTerms: (node) => [{ coefficient: spatialSize(node.inputShapes[0]) * kernelArea(node), kind: 'bilinear', in: INPUT_SLOTS, out: OUTPUT_SLOTS }],
 };
 
 function depthMultiplier(config: Record<string, unknown>): number {
@@ -43,18 +37,9 @@ export const depthwiseConv2D: LayerHandler = {
     const m = depthMultiplier(node.config);
     for (let j = 0; j < output.length; j++) union(output[j], inputs[0][Math.floor(j / m)]);
   },
-  macTerms: (node) => {
-    const [kh, kw] = pair(node.config.kernelSize);
-    return [{ coefficient: spatialSize(node.outputShape) * kh * kw, kind: 'linear', in: INPUT_SLOTS, out: OUTPUT_SLOTS }];
-  },
-  weightTerms: (node) => {
-    const [kh, kw] = pair(node.config.kernelSize);
-    return [{ coefficient: kh * kw, kind: 'linear', in: INPUT_SLOTS, out: OUTPUT_SLOTS }];
-  },
-  params: (node, _aliveIn, aliveOut) => {
-    const [kh, kw] = pair(node.config.kernelSize);
-    return { trainable: kh * kw * aliveOut + bias(node.config, aliveOut), nonTrainable: 0 };
-  },
+  macTerms: (node) => [{ coefficient: spatialSize(node.outputShape) * kernelArea(node), kind: 'linear', in: INPUT_SLOTS, out: OUTPUT_SLOTS }],
+  weightTerms: (node) => [{ coefficient: kernelArea(node), kind: 'linear', in: INPUT_SLOTS, out: OUTPUT_SLOTS }],
+  params: (node, _aliveIn, aliveOut) => ({ trainable: kernelArea(node) * aliveOut + bias(node.config, aliveOut), nonTrainable: 0 }),
 };
 
 /**
@@ -65,27 +50,23 @@ export const separableConv2D: LayerHandler = {
   ownsChannels: true,
   link: () => undefined,
   macTerms: (node) => {
-    const [kh, kw] = pair(node.config.kernelSize);
-    const m = depthMultiplier(node.config);
     const spatial = spatialSize(node.outputShape);
-    const middle = { side: 'input' as const, repeat: m };
+    const middle = { side: 'input' as const, repeat: depthMultiplier(node.config) };
     return [
-      { coefficient: spatial * kh * kw, kind: 'linear', in: INPUT_SLOTS, out: middle },
+      { coefficient: spatial * kernelArea(node), kind: 'linear', in: INPUT_SLOTS, out: middle },
       { coefficient: spatial, kind: 'bilinear', in: middle, out: OUTPUT_SLOTS },
     ];
   },
   weightTerms: (node) => {
-    const [kh, kw] = pair(node.config.kernelSize);
     const middle = { side: 'input' as const, repeat: depthMultiplier(node.config) };
     return [
-      { coefficient: kh * kw, kind: 'linear', in: INPUT_SLOTS, out: middle },
+      { coefficient: kernelArea(node), kind: 'linear', in: INPUT_SLOTS, out: middle },
       { coefficient: 1, kind: 'bilinear', in: middle, out: OUTPUT_SLOTS },
     ];
   },
   params: (node, aliveIn, aliveOut) => {
-    const [kh, kw] = pair(node.config.kernelSize);
     const m = depthMultiplier(node.config);
-    return { trainable: kh * kw * m * aliveIn + m * aliveIn * aliveOut + bias(node.config, aliveOut), nonTrainable: 0 };
+    return { trainable: kernelArea(node) * m * aliveIn + m * aliveIn * aliveOut + bias(node.config, aliveOut), nonTrainable: 0 };
   },
 };
 
