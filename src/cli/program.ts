@@ -37,7 +37,7 @@ export function buildProgram(): Command {
       .command('shrink')
       .description('train the seed model with the MorphNet regularizer and export the learned widths')
       .option('-c, --config <file>', 'experiment config (YAML)')
-      .option('-m, --model <model>', 'model.json path or zoo:NAME (overrides model in the config)')
+      .option('-m, --model <model>', 'model.json, Keras .keras/.h5 file, or zoo:NAME (overrides model in the config)')
       .option('-r, --run-dir <dir>', 'run directory (default: runs/<config name>)')
       .option('--force', 'redo a finished shrink')
       .option('--json', 'print only the final JSON'),
@@ -77,9 +77,19 @@ export function buildProgram(): Command {
     .action(async (flags) => (await import('./commands/report.js')).reportCommand(flags));
 
   program
+    .command('export')
+    .description('write a run\'s model as a Keras 3 .keras archive, a Keras 2 .h5 file or a tfjs directory')
+    .requiredOption('-r, --run-dir <dir>', 'run directory')
+    .addOption(new Option('--format <format>', 'file format').choices(['keras', 'h5', 'tfjs']).default('keras'))
+    .addOption(new Option('--from <model>', 'which model: the retrained one, the uniform baseline, or the pruned shrink result').choices(['retrain', 'baseline', 'pruned']).default('retrain'))
+    .option('-o, --output <path>', 'file (keras, h5) or directory (tfjs) to write (default: RUN_DIR/export/)')
+    .option('--json', 'print JSON')
+    .action(async (flags) => (await import('./commands/export.js')).exportCommand(flags));
+
+  program
     .command('cost')
     .description('MACs, FLOPs, params, activations and latency of any model, per layer')
-    .requiredOption('-m, --model <model>', 'model.json path or zoo:NAME[?width=..&classes=..]')
+    .requiredOption('-m, --model <model>', 'model.json, Keras .keras/.h5 file, or zoo:NAME[?width=..&classes=..]')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('--hardware <name>', 'hardware for the latency column')
     .option('--batch-size <n>', 'batch size for latency and activation memory', '1')

@@ -3,7 +3,8 @@ import { extname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { MorphnetError, modelError } from '../errors.js';
 import { fileSystemHandler } from './file-io.js';
-import { loadKerasH5 } from './keras-h5.js';
+import { loadKerasArchive } from './keras/read-keras.js';
+import { loadKerasH5 } from './keras/read-h5.js';
 import { buildZooModel, parseZooSpec } from './zoo/registry.js';
 
 /** Where a model comes from: a `zoo:NAME[?k=v]` spec or a path, plus zoo options from a config. */
@@ -36,13 +37,7 @@ export async function loadModel(source: ModelSource, seed = 1): Promise<tf.Layer
   const path = source.path!;
   const extension = extname(path).toLowerCase();
   if (extension === '.h5' || extension === '.hdf5') return loadKerasH5(path);
-  if (extension === '.keras') {
-    throw new MorphnetError(
-      'unsupported',
-      `${path}: Keras 3 .keras files are not read yet`,
-      'save the model from Keras as .h5 (model.save("model.h5")), or convert it with tensorflowjs_converter and pass its model.json',
-    );
-  }
+  if (extension === '.keras') return loadKerasArchive(path);
   const file = modelJsonPath(path);
   try {
     return await tf.loadLayersModel(fileSystemHandler(file));

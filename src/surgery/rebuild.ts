@@ -65,7 +65,8 @@ function applyPlan(json: LayerJson, analysis: ChannelAnalysis, plan: RebuildPlan
   const rewire = (model: LayerJson) => {
     for (const layer of model.config.layers!) {
       if (isModel(layer)) rewire(layer);
-      layer.inbound_nodes = layer.inbound_nodes?.map((refs) => refs.map((ref) => [follow(ref[0] as string), ...ref.slice(1)]));
+      // Sequential layers have no inbound_nodes; an explicit undefined would break tfjs's parser.
+      if (layer.inbound_nodes) layer.inbound_nodes = layer.inbound_nodes.map((refs) => refs.map((ref) => [follow(ref[0] as string), ...ref.slice(1)]));
     }
     if (model.config.output_layers) model.config.output_layers = model.config.output_layers.map((ref) => [follow(ref[0] as string), ...ref.slice(1)]);
   };

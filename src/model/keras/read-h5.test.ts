@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../backend/select.js';
-import { loadMnist } from '../data/sources/mnist.js';
-import { loadModel } from './load.js';
+import { initBackend } from '../../backend/select.js';
+import { loadMnist } from '../../data/sources/mnist.js';
+import { loadModel } from '../load.js';
 
-const SHARED_MODELS = join(import.meta.dirname, '../../../shared/models');
+const SHARED_MODELS = join(import.meta.dirname, '../../../../shared/models');
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -50,7 +50,7 @@ describe('Keras files morphnet cannot read say why', () => {
 
   it('a Lambda layer: Python code cannot run in JavaScript', async () => {
     const path = await editedCopy((c) => c.config.layers.splice(2, 0, { class_name: 'Lambda', config: { name: 'scale', function: 'lambda x: x * 2' } }));
-    await expect(loadModel({ path })).rejects.toThrow(/Lambda layer: it holds Python code/);
+    await expect(loadModel({ path })).rejects.toThrow(/Lambda layer \(scale\): it holds Python code/);
   });
 
   it('a custom layer is named', async () => {
