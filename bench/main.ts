@@ -1,5 +1,6 @@
 import { benchCost } from './cost.js';
 import { benchRegularizer } from './regularizer.js';
+import type { BackendRequest } from '../src/backend/select.js';
 import { benchTrainStep } from './train-step.js';
 
 /**
@@ -18,18 +19,20 @@ const BENCHES: Record<string, (json: boolean, args: string[]) => Promise<void>> 
     console.log(`zoo:cnn on mnist, batch 64, ${result.steps} steps each, alternating: ${result.msPerStepWithout.toFixed(1)} ms/step without the regularizer, ${result.msPerStepWith.toFixed(1)} with it: ratio ${result.ratio.toFixed(3)}`);
   },
   'train-step': async (json, args) => {
-    const flag = (name: string, fallback: number) => {
+    const option = (name: string) => {
       const index = args.indexOf(name);
-      return index >= 0 ? Number(args[index + 1]) : fallback;
+      return index >= 0 ? args[index + 1] : undefined;
     };
-    const result = await benchTrainStep({ wasmSteps: flag('--wasm-steps', 20), cpuSteps: flag('--cpu-steps', 1), batch: flag('--batch', 64) });
-    if (json) {
-      process.stdout.write(`${JSON.stringify(result)}\n`);
-      return;
+    const backends = (option('--backends') ?? 'tensorflow,wasm').split(',') as BackendRequest[];
+    const models = option('--models')?.split(',');
+    const result = await benchTrainStep({ backends, stepsScale: Number(option('--steps-scale') ?? 1), models });
+    if (json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
+    console.log('train step (ms per step, mean after one warm-up step; ratio = this / PyTorch, same CPU, threads and batch)');
+    for (const c of result.cases) {
+      const torch = c.torchMsPerStep ? `  torch ${c.torchMsPerStep.toFixed(1).padStart(8)}  ratio ${c.ratio!.toFixed(2)}x` : '';
+      console.log(`  ${c.model.padEnd(13)} ${c.backend.padEnd(10)} threads ${c.threads}  batch ${String(c.batch).padStart(3)}  ${c.msPerStep.toFixed(1).padStart(9)}${torch}  (${c.steps} steps)`);
     }
-    console.log('train step, zoo:cnn on mnist');
-    for (const c of result.cases) console.log(`  ${c.backend.padEnd(6)} batch ${c.batch}  ${c.msPerStep.toFixed(1).padStart(10)} ms/step  (${c.steps} timed steps)`);
-    if (Number.isFinite(result.ratio)) console.log(`  wasm is ${result.ratio.toFixed(1)}x faster than cpu`);
+    if (!result.cases.some((c) => c.torchMsPerStep)) console.log('  (no PyTorch figures: /usr/bin/python3 has no torch; apt-get install python3-torch)');
   },
 };
 

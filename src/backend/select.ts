@@ -1,9 +1,11 @@
 import { createRequire } from 'node:module';
 import { existsSync, readdirSync } from 'node:fs';
+import os from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { MorphnetError } from '../errors.js';
 import { registerWasmTrainingKernels } from './wasm-kernels/register.js';
+import { registerWasmBackend, WASM_MAX_THREADS, wasmThreadsCount } from './wasm-threads.js';
 
 export const BACKEND_REQUESTS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof BACKEND_REQUESTS)[number];
@@ -17,6 +19,8 @@ export interface BackendChoice {
   tfBackend: string;
   /** Why the preferred ones were passed over, in order. */
   skipped: string[];
+  /** Threads of the wasm backend's pool (the native backend manages its own). */
+  threads?: number;
 }
 
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
@@ -66,13 +70,25 @@ async function tryTensorflow(skipped: string[]): Promise<BackendChoice | undefin
   return undefined;
 }
 
-async function tryWasm(skipped: string[]): Promise<BackendChoice | undefined> {
+/** All cores, the default pool size. */
+export function defaultThreads(): number {
+  return os.availableParallelism?.() ?? os.cpus().length;
+}
+
+let threadsRequest: number | undefined;
+
+/** The thread count asked for on the command line: it wins over a config's `threads`. */
+export function requestThreads(threads: number | undefined): void {
+  threadsRequest = threads;
+}
+
+async function tryWasm(skipped: string[], threads: number): Promise<BackendChoice | undefined> {
   try {
-    await import('@tensorflow/tfjs-backend-wasm');
+    await registerWasmBackend(threads);
     registerWasmTrainingKernels();
     if (!(await tf.setBackend('wasm'))) throw new Error('setBackend("wasm") returned false');
     await tf.ready();
-    return { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', tfBackend: 'wasm', skipped };
+    return { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', tfBackend: 'wasm', skipped, threads: await wasmThreadsCount() };
   } catch (error) {
     skipped.push(`@tensorflow/tfjs-backend-wasm: failed to initialise (${(error as Error).message})`);
     return undefined;
@@ -89,8 +105,10 @@ async function useCpu(skipped: string[]): Promise<BackendChoice> {
  * Initialises tfjs. `auto` prefers tensorflow (gpu, then cpu build) > wasm > cpu. An explicit
  * request that cannot be met is an error naming what is missing and how to get it.
  */
-export async function initBackend(request: BackendRequest = 'auto'): Promise<BackendChoice> {
-  if (active && (request === 'auto' || request === active.name)) return active;
+export async function initBackend(request: BackendRequest = 'auto', configThreads?: number): Promise<BackendChoice> {
+  const threads = Math.min(threadsRequest ?? configThreads ?? defaultThreads(), WASM_MAX_THREADS);
+  const sameThreads = active?.name !== 'wasm' || active.threads === threads;
+  if (active && (request === 'auto' || request === active.name) && sameThreads) return active;
   // Production mode: no "install tfjs-node" banner or debug warnings on the user's terminal.
   tf.env().set('PROD', true);
   const skipped: string[] = [];
@@ -103,7 +121,7 @@ export async function initBackend(request: BackendRequest = 'auto'): Promise<Bac
       'install @tensorflow/tfjs-node (or -gpu) on a machine that can download libtensorflow, or use --backend auto',
     );
   }
-  if (!choice && (request === 'auto' || request === 'wasm')) choice = await tryWasm(skipped);
+  if (!choice && (request === 'auto' || request === 'wasm')) choice = await tryWasm(skipped, threads);
   if (!choice && request === 'wasm') {
     throw new MorphnetError('runtime', `--backend wasm: ${skipped.at(-1)}`, 'reinstall with npm install, or use --backend cpu');
   }

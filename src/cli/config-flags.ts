@@ -26,6 +26,7 @@ export const SHRINK_FLAGS: ConfigFlag[] = [
   { flag: 'batch-size', key: 'data.batchSize', description: 'batch size', parse: asNumber },
   { flag: 'seed', key: 'seed', description: 'random seed', parse: asNumber },
   { flag: 'backend', key: 'backend', description: 'auto | tensorflow | wasm | cpu', parse: asText },
+  { flag: 'threads', key: 'threads', description: 'threads of the wasm backend (default: all cores)', parse: asNumber },
 ];
 
 export function addConfigFlags(command: Command, flags: ConfigFlag[]): Command {

@@ -1,4 +1,6 @@
 import ora, { type Ora } from 'ora';
+import { requestThreads, type BackendChoice } from '../backend/select.js';
+import { describeValue, usageError } from '../errors.js';
 
 /**
  * How a command talks to the person running it. Progress and notices go to stderr and only
@@ -30,4 +32,18 @@ export function createOutput(options: { json?: boolean }): Output {
       return interactive ? ora({ text, stream: process.stderr }).start() : undefined;
     },
   };
+}
+
+/** The backend notice: `backend: wasm (@tensorflow/tfjs-backend-wasm, 2 threads)`. */
+export function backendNotice(choice: BackendChoice): string {
+  const threads = choice.threads ? `, ${choice.threads} thread${choice.threads === 1 ? '' : 's'}` : '';
+  return `backend: ${choice.name} (${choice.package}${threads})`;
+}
+
+/** `--threads N` of commands that train without a config flag set (run, retrain). */
+export function applyThreadsFlag(text: string | undefined): void {
+  if (text === undefined) return;
+  const threads = Number(text);
+  if (!Number.isInteger(threads) || threads < 1) throw usageError(`--threads: expected a positive integer, received ${describeValue(text)}`, 'e.g. --threads 2 (default: all cores)');
+  requestThreads(threads);
 }

@@ -29,6 +29,7 @@ export function buildProgram(): Command {
     .description('shrink -> expand -> retrain -> report in one run dir; re-running resumes')
     .argument('<config>', 'experiment config (YAML)')
     .option('-r, --run-dir <dir>', 'run directory (default: runs/<config name>)')
+    .option('--threads <n>', 'threads of the wasm backend (default: all cores; config threads)')
     .option('--json', 'print only the final JSON report')
     .action(async (config, flags) => (await import('./commands/run.js')).runCommand(config, flags));
 
@@ -65,6 +66,7 @@ export function buildProgram(): Command {
     .requiredOption('-r, --run-dir <dir>', 'run directory with a finished expand')
     .option('--baseline <kind>', 'also train the uniform-width baseline at the same budget')
     .option('--init <kind>', 'scratch (default) or pruned')
+    .option('--threads <n>', 'threads of the wasm backend (default: all cores; config threads)')
     .option('--force', 'redo a finished retrain')
     .option('--json', 'print only the final JSON')
     .action(async (flags) => (await import('./commands/retrain.js')).retrainCommand(flags));

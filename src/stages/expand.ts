@@ -61,7 +61,7 @@ export function targetFromConfig(config: MorphnetConfig): ExpandTarget {
 
 /** The seed model of a run dir and its channel analysis. */
 export async function loadRunSeed(runDir: string, config: MorphnetConfig) {
-  await initBackend(config.backend);
+  await initBackend(config.backend, config.threads);
   registerFileRouters();
   const model = await loadModel({ path: join(runDirLayout(runDir).seedModel, 'model.json') });
   return { model, analysis: analyzeChannels(buildLayerGraph(model)) };

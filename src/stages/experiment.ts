@@ -57,7 +57,7 @@ export function modelShape(model: tf.LayersModel): { inputShape: number[]; numCl
 export async function prepareExperiment(config: MorphnetConfig, onBackend?: (choice: BackendChoice) => void): Promise<Experiment> {
   const hardwareName = config.shrink.hardware ?? config.expand.hardware;
   const hardware = hardwareName ? resolveHardware(hardwareName, config.hardware) : undefined;
-  const backend = await initBackend(config.backend);
+  const backend = await initBackend(config.backend, config.threads);
   onBackend?.(backend);
   registerFileRouters();
   const source = modelSourceOf(config);

@@ -75,7 +75,8 @@ async function prunedModel(runDir: string): Promise<tf.LayersModel> {
 async function sourceModel(runDir: string, from: ExportSource): Promise<tf.LayersModel> {
   if (from === 'pruned') return prunedModel(runDir);
   const manifest = requireStage(runDir, from, from === 'retrain' ? `run morphnet retrain -r ${runDir} first, or export --from pruned` : `run morphnet retrain -r ${runDir} --baseline uniform first`);
-  await initBackend((manifest.config as MorphnetConfig).backend);
+  const config = manifest.config as MorphnetConfig;
+  await initBackend(config.backend, config.threads);
   return loadModel({ path: join(runDirLayout(runDir).stageModel(from), 'model.json') });
 }
 

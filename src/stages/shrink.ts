@@ -134,7 +134,7 @@ export async function shrinkStage(request: ShrinkRequest, events: ShrinkEvents =
     const paths = run.paths;
     mkdirSync(paths.shrinkStructures, { recursive: true });
     writeFileAtomic(paths.resolvedConfig, stringify(config));
-    run.update({ backend: { name: experiment.backend.name, package: experiment.backend.package }, seed: config.seed, config });
+    run.update({ backend: { name: experiment.backend.name, package: experiment.backend.package, threads: experiment.backend.threads }, seed: config.seed, config });
     if (!existsSync(join(paths.seedModel, 'model.json'))) await saveModel(model, paths.seedModel);
     run.markStage('shrink', 'running');
 

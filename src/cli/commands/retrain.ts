@@ -1,7 +1,7 @@
 import { formatSi } from '../../config/si-number.js';
 import { describeValue, usageError } from '../../errors.js';
 import { retrainStage, type RetrainResult, type TrainedModel } from '../../stages/retrain.js';
-import { createOutput } from '../output.js';
+import { applyThreadsFlag, createOutput } from '../output.js';
 import { ProgressBar } from '../progress.js';
 import { toolVersion } from '../version.js';
 
@@ -9,6 +9,7 @@ export interface RetrainFlags {
   runDir: string;
   baseline?: string;
   init?: string;
+  threads?: string;
   force?: boolean;
   json?: boolean;
 }
@@ -23,6 +24,7 @@ export function renderRetrain(result: RetrainResult): string {
 export async function retrainCommand(flags: RetrainFlags): Promise<void> {
   if (flags.baseline !== undefined && flags.baseline !== 'uniform') throw usageError(`--baseline: expected uniform, received ${describeValue(flags.baseline)}`, '--baseline uniform');
   if (flags.init !== undefined && flags.init !== 'scratch' && flags.init !== 'pruned') throw usageError(`--init: expected scratch or pruned, received ${describeValue(flags.init)}`, '--init scratch');
+  applyThreadsFlag(flags.threads);
   const output = createOutput({ json: flags.json });
   let bar: ProgressBar | undefined;
   const result = await retrainStage(

@@ -1,15 +1,17 @@
 import { runPipeline } from '../../stages/run.js';
-import { createOutput } from '../output.js';
+import { applyThreadsFlag, backendNotice, createOutput } from '../output.js';
 import { ProgressBar } from '../progress.js';
 import { renderReportTable } from '../render-report.js';
 import { toolVersion } from '../version.js';
 
 export interface RunFlags {
   runDir?: string;
+  threads?: string;
   json?: boolean;
 }
 
 export async function runCommand(configPath: string, flags: RunFlags): Promise<void> {
+  applyThreadsFlag(flags.threads);
   const output = createOutput({ json: flags.json });
   let bar: ProgressBar | undefined;
   const startBar = (total: number, resumedAt: number) => {
@@ -28,7 +30,7 @@ export async function runCommand(configPath: string, flags: RunFlags): Promise<v
         if (state !== 'start') output.notice(`${name}: ${state}${detail ? ` (${detail})` : ''}`);
       },
       shrink: {
-        backend: (choice) => output.notice(`backend: ${choice.name} (${choice.package})`),
+        backend: (choice) => output.notice(backendNotice(choice)),
         start: (info) => {
           output.notice(`shrink: ${info.totalSteps} steps${info.resumedAt ? `, resuming at step ${info.resumedAt}` : ''} -> ${info.runDir}`);
           startBar(info.totalSteps, info.resumedAt);

@@ -2,7 +2,7 @@ import type { ShrinkProgress, ShrinkResult } from '../../stages/shrink.js';
 import { shrinkStage } from '../../stages/shrink.js';
 import { formatSi } from '../../config/si-number.js';
 import { SHRINK_FLAGS, configOverrides } from '../config-flags.js';
-import { createOutput } from '../output.js';
+import { backendNotice, createOutput } from '../output.js';
 import { ProgressBar } from '../progress.js';
 import { toolVersion } from '../version.js';
 
@@ -39,7 +39,7 @@ export async function shrinkCommand(flags: ShrinkFlags): Promise<void> {
   const result = await shrinkStage(
     { configPath: flags.config, model: flags.model, runDir: flags.runDir, force: flags.force, overrides: configOverrides(flags, SHRINK_FLAGS), toolVersion: toolVersion() },
     {
-      backend: (choice) => output.notice(`backend: ${choice.name} (${choice.package})`),
+      backend: (choice) => output.notice(backendNotice(choice)),
       start: (info) => {
         output.notice(`shrink: ${info.totalSteps} steps, target ${info.target}, lambda ${info.strength.toPrecision(3)}${info.resumedAt ? `, resuming at step ${info.resumedAt}` : ''} -> ${info.runDir}`);
         if (output.interactive) bar = new ProgressBar(info.totalSteps, info.resumedAt);

@@ -7,7 +7,7 @@ import { mobilenetV1 } from './mobilenet-v1.js';
 import { mobilenetV2 } from './mobilenet-v2.js';
 import type { ZooOptions } from './options.js';
 import { withSeed } from './blocks.js';
-import { cifarResnet } from './resnet.js';
+import { cifarResnet, smallResnet } from './resnet.js';
 import { vgg16 } from './vgg16.js';
 
 interface ZooEntry {
@@ -25,6 +25,7 @@ export const ZOO: Record<string, ZooEntry> = {
   cnn: { description: 'conv-BN-ReLU x3 (32, 64/2, 128/2), for 28x28 digits', defaults: MNIST, build: cnn },
   resnet20: { description: 'CIFAR ResNet-20', defaults: CIFAR, build: (o) => cifarResnet(o, 20) },
   resnet56: { description: 'CIFAR ResNet-56', defaults: CIFAR, build: (o) => cifarResnet(o, 56) },
+  'resnet-small': { description: 'conv 64 + two basic blocks at 64 channels, full resolution', defaults: CIFAR, build: smallResnet },
   'mobilenet-v1': { description: 'MobileNetV1 (alpha = width)', defaults: IMAGENET, build: mobilenetV1 },
   'mobilenet-v2': { description: 'MobileNetV2 (alpha = width)', defaults: IMAGENET, build: mobilenetV2 },
   'inception-mini': { description: 'two inception modules (4 towers joined by Concatenate)', defaults: CIFAR, build: inceptionMini },

@@ -8,12 +8,20 @@ import type { ZooOptions } from './options.js';
  * where the shape changes), global average pooling, softmax. Depth = 6 * blocksPerStage + 2.
  */
 export function cifarResnet(options: ZooOptions, depth: number): tf.LayersModel {
-  const blocksPerStage = (depth - 2) / 6;
+  return residualNet(options, `resnet${depth}`, [16, 32, 64], (depth - 2) / 6);
+}
+
+/** The small ResNet of the train-step bench: a 64-channel conv and two basic blocks at 64 channels, full resolution. */
+export function smallResnet(options: ZooOptions): tf.LayersModel {
+  return residualNet(options, 'resnet_small', [64], 2);
+}
+
+function residualNet(options: ZooOptions, name: string, stageChannels: number[], blocksPerStage: number): tf.LayersModel {
   const x = input(options.inputShape);
-  let h = convBn(x, 'conv1', { filters: scaledWidth(16, options.width), kernelSize: 3 });
-  let channels = scaledWidth(16, options.width);
-  for (let stage = 0; stage < 3; stage++) {
-    const filters = scaledWidth(16 * 2 ** stage, options.width);
+  let h = convBn(x, 'conv1', { filters: scaledWidth(stageChannels[0], options.width), kernelSize: 3 });
+  let channels = scaledWidth(stageChannels[0], options.width);
+  for (let stage = 0; stage < stageChannels.length; stage++) {
+    const filters = scaledWidth(stageChannels[stage], options.width);
     for (let block = 0; block < blocksPerStage; block++) {
       const name = `stage${stage + 1}_block${block + 1}`;
       const strides = stage > 0 && block === 0 ? 2 : 1;
@@ -28,5 +36,5 @@ export function cifarResnet(options: ZooOptions, depth: number): tf.LayersModel 
       channels = filters;
     }
   }
-  return tf.model({ inputs: x, outputs: classifier(h, options.classes), name: `resnet${depth}` });
+  return tf.model({ inputs: x, outputs: classifier(h, options.classes), name });
 }
