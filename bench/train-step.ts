@@ -74,7 +74,8 @@ export async function benchTrainStep(args: { backends: BackendRequest[]; stepsSc
         const choice = await initBackend(backend, threads).catch(() => undefined);
         if (choice?.name !== backend) continue;
         const msPerStep = await timeTrainStep(model, batch, steps);
-        const torch = withTorch ? torchMsPerStep(model, batch, threads, steps) : undefined;
+        // PyTorch steps are short and noisy: three times as many.
+        const torch = withTorch ? torchMsPerStep(model, batch, threads, 3 * steps) : undefined;
         cases.push({ model, backend, threads: choice.threads ?? threads, batch, steps, msPerStep, ...(torch ? { torchMsPerStep: torch, ratio: msPerStep / torch } : {}) });
       }
     }

@@ -1,6 +1,7 @@
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs';
 import { conv2DBackpropFilter, depthwiseConv2dNativeBackpropFilter } from './filter-gradients.js';
 import { conv2DBackpropInput, depthwiseConv2dNativeBackpropInput } from './input-gradients.js';
+import { makeReductionKernel } from './reductions.js';
 import { makeTileKernel } from './tile.js';
 
 /**
@@ -31,5 +32,10 @@ export function registerWasmTrainingKernels(): void {
   // Tile: BatchNormalization's gradient spends a third of a CNN step in wasm's element-loop Tile.
   const wasmTile = getKernel('Tile', 'wasm');
   if (wasmTile) replaceKernel('Tile', makeTileKernel(wasmTile.kernelFunc));
+  // Sum and Mean over leading axes: BatchNormalization's statistics and gradient.
+  for (const reduction of ['Sum', 'Mean'] as const) {
+    const wasmKernel = getKernel(reduction, 'wasm');
+    if (wasmKernel) replaceKernel(reduction, makeReductionKernel(reduction, wasmKernel.kernelFunc));
+  }
   registered = true;
 }

@@ -220,3 +220,21 @@ describe('Tile on wasm', () => {
     });
   }
 });
+
+describe('Sum and Mean over leading axes on wasm', () => {
+  for (const [shape, axis, keepDims] of [
+    [[4, 23, 17, 3], [0, 1, 2], false], // BatchNormalization's reduction, odd sizes
+    [[4, 23, 17, 3], [-4, -3, -2], true],
+    [[40, 31, 7], [1, 0], false], // unsorted axes
+    [[1500, 3], 0, true], // one axis: a single pooled row
+    [[5, 9, 11, 2], [0, 1, 2], false], // 495 reduced: wasm's own kernel
+    [[6, 20, 30, 2], [1, 2], false], // not leading: wasm's own kernel
+  ] as Array<[number[], number | number[], boolean]>) {
+    for (const op of ['sum', 'mean'] as const) {
+      it(`${op} of [${shape}] over ${JSON.stringify(axis)}${keepDims ? ', keepDims' : ''} as the cpu backend does`, async () => {
+        const values = randomArray(numel(shape), 31);
+        await expectSameOnBothBackends(() => tf[op](tf.tensor(values, shape), axis, keepDims));
+      });
+    }
+  }
+});
