@@ -47,3 +47,8 @@ export function applyThreadsFlag(text: string | undefined): void {
   if (!Number.isInteger(threads) || threads < 1) throw usageError(`--threads: expected a positive integer, received ${describeValue(text)}`, 'e.g. --threads 2 (default: all cores)');
   requestThreads(threads);
 }
+
+/** Says that a step runs as several passes, when it does. */
+export function microBatchNotice(output: Output, plan: { size: number; count: number } | undefined): void {
+  if (plan) output.notice(`memory: each batch runs as ${plan.count} micro-batches of at most ${plan.size} with summed gradients (the wasm heap holds 4 GiB)`);
+}

@@ -16,7 +16,8 @@ import { slicePrunedWeights } from '../surgery/slice-weights.js';
 import { loadCheckpointWeights } from '../train/checkpoint.js';
 import { evaluate, type Evaluation } from '../train/evaluate.js';
 import { outputKind } from '../train/loss.js';
-import { totalSteps, validate } from '../train/loop.js';
+import { microBatchPlanFor, totalSteps, validate } from '../train/loop.js';
+import type { MicroBatchPlan } from '../train/memory.js';
 import { createOptimizer, setLearningRate } from '../train/optimizer.js';
 import { learningRateAt } from '../train/schedule.js';
 import { trainWithCheckpoints } from '../train/session.js';
@@ -46,7 +47,7 @@ export interface RetrainProgress {
 
 export interface RetrainEvents {
   backend?(choice: BackendChoice): void;
-  start?(info: { stage: Stage; totalSteps: number; resumedAt: number; widths: Record<string, number> }): void;
+  start?(info: { stage: Stage; totalSteps: number; resumedAt: number; widths: Record<string, number>; microBatches?: MicroBatchPlan }): void;
   step?(progress: RetrainProgress): void;
   epoch?(progress: RetrainProgress): void;
 }
@@ -116,7 +117,7 @@ async function trainStage(
     checkpointDir: paths.checkpoint(stage),
     checkpointEvery: retrain.checkpointEvery,
     metricsPath: paths.stageMetrics(stage),
-    afterRestore: (resumedAt) => events.start?.({ stage, totalSteps: steps, resumedAt, widths }),
+    afterRestore: (resumedAt) => events.start?.({ stage, totalSteps: steps, resumedAt, widths, microBatches: microBatchPlanFor(model, config.data.batchSize) }),
     beforeStep: (position) => {
       learningRate = learningRateAt(retrain.schedule, retrain.optimizer.learningRate, position.step, steps, warmupSteps);
       setLearningRate(optimizer, learningRate);

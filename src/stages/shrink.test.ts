@@ -72,7 +72,9 @@ describe('shrink', () => {
       shrink({
         model: { zoo: 'cnn' },
         data: { dataset: 'mnist', limit: 1200, batchSize: 32 },
-        shrink: { target, steps: 40, strength: 3.5 / cost, threshold: 0.05, optimizer: { name: 'momentum', learningRate: 0.2, momentum: 0.9 } },
+        // 50 steps: the direction shows at 30, 50 and 60 steps (conv1 25/41/56% under flops vs
+        // 3/28/31% under size); at 40 a change in float summation order once made it a tie.
+        shrink: { target, steps: 50, strength: 3.5 / cost, threshold: 0.05, optimizer: { name: 'momentum', learningRate: 0.2, momentum: 0.9 } },
       });
     const flops = await run('flops', 2 * 7_452_416);
     const size = await run('size', 9 * 1 * 32 + 9 * 32 * 64 + 9 * 64 * 128 + 128 * 10);

@@ -13,7 +13,8 @@ import { RunDir } from '../run-dir/run-dir.js';
 import { buildStructure, type StructureFile } from '../structure/structure-file.js';
 import { scoreHistogram, type HistogramBin } from '../structure/score-histogram.js';
 import { outputKind } from '../train/loss.js';
-import { totalSteps, validate } from '../train/loop.js';
+import { microBatchPlanFor, totalSteps, validate } from '../train/loop.js';
+import type { MicroBatchPlan } from '../train/memory.js';
 import { trainWithCheckpoints } from '../train/session.js';
 import { createOptimizer } from '../train/optimizer.js';
 import { defaultRunDir, modelShape, prepareExperiment, resolveExperimentConfig, type Experiment, type ExperimentRequest } from './experiment.js';
@@ -41,7 +42,7 @@ export interface ShrinkProgress {
 /** Progress and advice, as events; the CLI decides how to show them. */
 export interface ShrinkEvents {
   backend?(choice: BackendChoice): void;
-  start?(info: { runDir: string; totalSteps: number; resumedAt: number; strength: number; target: string }): void;
+  start?(info: { runDir: string; totalSteps: number; resumedAt: number; strength: number; target: string; microBatches?: MicroBatchPlan }): void;
   step?(progress: ShrinkProgress): void;
   epoch?(progress: ShrinkProgress): void;
   hint?(message: string): void;
@@ -168,7 +169,7 @@ export async function shrinkStage(request: ShrinkRequest, events: ShrinkEvents =
       regularization: strength > 0 ? () => regularizer.penalty().mul(strength) : undefined,
       afterRestore: (resumedAt) => {
         regularizer.updateAlive();
-        events.start?.({ runDir: run.root, totalSteps: steps, resumedAt, strength, target: shrink.target });
+        events.start?.({ runDir: run.root, totalSteps: steps, resumedAt, strength, target: shrink.target, microBatches: microBatchPlanFor(experiment.model, config.data.batchSize) });
       },
       stepMetrics: () => {
         regularizer.updateAlive();

@@ -2,7 +2,9 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/dataset.js';
 import { batchesPerEpoch, epochOrder } from '../data/split.js';
 import { MorphnetError } from '../errors.js';
+import { activeBackend } from '../backend/select.js';
 import { makeBatch } from './batches.js';
+import { planMicroBatches, type MicroBatchPlan } from './memory.js';
 import type { LoopPosition } from './checkpoint.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import type { OutputKind } from './loss.js';
@@ -20,6 +22,8 @@ export interface LoopOptions {
   outputKind: OutputKind;
   start?: LoopPosition;
   regularization?: () => tf.Scalar;
+  /** Samples per pass (gradient accumulation); by default what the wasm heap holds. */
+  microBatchSize?: number;
   /** Called before each step with the step about to run (for learning-rate schedules). */
   beforeStep?(position: LoopPosition): void;
   /** Called after each step with the position of the next one. */
@@ -31,6 +35,21 @@ export interface LoopOptions {
 export function validate(options: Pick<LoopOptions, 'model' | 'dataset' | 'batchSize' | 'numClasses' | 'outputKind'>): Evaluation {
   recalibrateBatchNorm(options.model, options.dataset.train, options.batchSize);
   return evaluate(options.model, options.dataset.validation, 256, options.numClasses, options.outputKind);
+}
+
+/**
+ * The micro-batch that fits the wasm backend's 4 GiB heap (see memory.ts), or undefined
+ * (whole batches) on backends without that ceiling.
+ */
+export function microBatchFor(model: tf.LayersModel, batchSize: number): number | undefined {
+  return microBatchPlanFor(model, batchSize)?.size;
+}
+
+/** The micro-batch plan when a step must be split (wasm only), for the user to see. */
+export function microBatchPlanFor(model: tf.LayersModel, batchSize: number): MicroBatchPlan | undefined {
+  if (activeBackend()?.name !== 'wasm') return undefined;
+  const plan = planMicroBatches(model, batchSize);
+  return plan.count > 1 ? plan : undefined;
 }
 
 /** How many steps `epochs` epochs take, or `steps` when given. */
@@ -48,6 +67,7 @@ export async function runLoop(options: LoopOptions): Promise<LoopPosition> {
   const { dataset, batchSize } = options;
   const perEpoch = batchesPerEpoch(dataset.train.count, batchSize);
   let position: LoopPosition = options.start ?? { step: 0, epoch: 0, batchInEpoch: 0 };
+  const microBatchSize = options.microBatchSize ?? microBatchFor(options.model, batchSize);
   while (position.step < options.totalSteps) {
     const order = epochOrder(dataset.train.count, options.seed, position.epoch);
     for (let b = position.batchInEpoch; b < perEpoch && position.step < options.totalSteps; b++) {
@@ -57,6 +77,7 @@ export async function runLoop(options: LoopOptions): Promise<LoopPosition> {
         numClasses: options.numClasses,
         outputKind: options.outputKind,
         regularization: options.regularization,
+        microBatchSize,
       });
       x.dispose();
       labels.dispose();

@@ -1,7 +1,7 @@
 import { formatSi } from '../../config/si-number.js';
 import { describeValue, usageError } from '../../errors.js';
 import { retrainStage, type RetrainResult, type TrainedModel } from '../../stages/retrain.js';
-import { applyThreadsFlag, createOutput } from '../output.js';
+import { applyThreadsFlag, createOutput, microBatchNotice } from '../output.js';
 import { ProgressBar } from '../progress.js';
 import { toolVersion } from '../version.js';
 
@@ -32,6 +32,7 @@ export async function retrainCommand(flags: RetrainFlags): Promise<void> {
     {
       start: (info) => {
         output.notice(`${info.stage}: ${info.totalSteps} steps${info.resumedAt ? `, resuming at step ${info.resumedAt}` : ''}`);
+        microBatchNotice(output, info.microBatches);
         if (output.interactive) bar = new ProgressBar(info.totalSteps, info.resumedAt);
       },
       step: (p) => bar?.update(p.step, `loss ${p.loss.toFixed(3)}  lr ${p.learningRate.toPrecision(3)}`),

@@ -1,5 +1,5 @@
 import { runPipeline } from '../../stages/run.js';
-import { applyThreadsFlag, backendNotice, createOutput } from '../output.js';
+import { applyThreadsFlag, backendNotice, createOutput, microBatchNotice } from '../output.js';
 import { ProgressBar } from '../progress.js';
 import { renderReportTable } from '../render-report.js';
 import { toolVersion } from '../version.js';
@@ -33,6 +33,7 @@ export async function runCommand(configPath: string, flags: RunFlags): Promise<v
         backend: (choice) => output.notice(backendNotice(choice)),
         start: (info) => {
           output.notice(`shrink: ${info.totalSteps} steps${info.resumedAt ? `, resuming at step ${info.resumedAt}` : ''} -> ${info.runDir}`);
+          microBatchNotice(output, info.microBatches);
           startBar(info.totalSteps, info.resumedAt);
         },
         step: (p) => bar?.update(p.step, `loss ${p.loss.toFixed(3)}  cost ${((100 * p.cost) / p.initialCost).toFixed(0)}%  alive ${p.aliveChannels}/${p.totalChannels}`),
@@ -42,6 +43,7 @@ export async function runCommand(configPath: string, flags: RunFlags): Promise<v
       retrain: {
         start: (info) => {
           output.notice(`${info.stage}: ${info.totalSteps} steps${info.resumedAt ? `, resuming at step ${info.resumedAt}` : ''}`);
+          microBatchNotice(output, info.microBatches);
           startBar(info.totalSteps, info.resumedAt);
         },
         step: (p) => bar?.update(p.step, `loss ${p.loss.toFixed(3)}`),

@@ -2,7 +2,7 @@ import type { ShrinkProgress, ShrinkResult } from '../../stages/shrink.js';
 import { shrinkStage } from '../../stages/shrink.js';
 import { formatSi } from '../../config/si-number.js';
 import { SHRINK_FLAGS, configOverrides } from '../config-flags.js';
-import { backendNotice, createOutput } from '../output.js';
+import { backendNotice, createOutput, microBatchNotice } from '../output.js';
 import { ProgressBar } from '../progress.js';
 import { toolVersion } from '../version.js';
 
@@ -42,6 +42,7 @@ export async function shrinkCommand(flags: ShrinkFlags): Promise<void> {
       backend: (choice) => output.notice(backendNotice(choice)),
       start: (info) => {
         output.notice(`shrink: ${info.totalSteps} steps, target ${info.target}, lambda ${info.strength.toPrecision(3)}${info.resumedAt ? `, resuming at step ${info.resumedAt}` : ''} -> ${info.runDir}`);
+        microBatchNotice(output, info.microBatches);
         if (output.interactive) bar = new ProgressBar(info.totalSteps, info.resumedAt);
       },
       step: (p) => bar?.update(p.step, describeProgress(p)),

@@ -1,0 +1,16 @@
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from './dist/src/backend/select.js';
+import { buildZooModel } from './dist/src/model/zoo/registry.js';
+import { countModel } from './dist/src/cost/count-model.js';
+import { createOptimizer } from './dist/src/train/optimizer.js';
+import { trainStep } from './dist/src/train/train-step.js';
+const [model, batch] = [process.argv[2], Number(process.argv[3])];
+await initBackend('wasm', 2);
+const net = buildZooModel(model); const opt = createOptimizer({ name: 'momentum', learningRate: 0.01, momentum: 0.9 });
+const c = countModel(net).totals;
+const heap = () => tf.backend().wasm.HEAPU8.buffer.byteLength;
+const h0 = heap();
+const x = tf.randomUniform([batch, ...net.inputs[0].shape.slice(1)]); const y = tf.randomUniform([batch], 0, 10, 'int32');
+trainStep(net, opt, x, y, { numClasses: 10, outputKind: 'probabilities' });
+const h1 = heap();
+console.log(JSON.stringify({ model, batch, activations: c.activations, totalParams: c.totalParams, heap0MB: h0/1e6, heapMB: h1/1e6, perSampleActBytes: c.activations*4, ratio: (h1 - h0) / (batch * c.activations * 4) }));
