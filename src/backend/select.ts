@@ -4,6 +4,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { MorphnetError } from '../errors.js';
+import { installFusedBatchNorm } from './fused-batch-norm.js';
 import { registerWasmTrainingKernels } from './wasm-kernels/register.js';
 import { registerWasmBackend, WASM_MAX_THREADS, wasmThreadsCount } from './wasm-threads.js';
 
@@ -126,6 +127,7 @@ export async function initBackend(request: BackendRequest = 'auto', configThread
     throw new MorphnetError('runtime', `--backend wasm: ${skipped.at(-1)}`, 'reinstall with npm install, or use --backend cpu');
   }
   choice ??= await useCpu(skipped);
+  installFusedBatchNorm();
   active = choice;
   return choice;
 }

@@ -1,0 +1,48 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { installFusedBatchNorm } from './fused-batch-norm.js';
+import { initBackend } from './select.js';
+
+/**
+ * conv (odd sizes, no bias: BN cancels a bias, whose gradient is 0 up to rounding) -> BN (gamma,
+ * beta random) -> ReLU -> dense: loss, gradients, moving statistics after one training pass.
+ */
+function trainingPass(): Float32Array[] {
+  const input = tf.input({ shape: [7, 9, 3] });
+  const conv = tf.layers.conv2d({ filters: 5, kernelSize: 3, useBias: false, kernelInitializer: tf.initializers.randomNormal({ seed: 1 }) }).apply(input) as tf.SymbolicTensor;
+  const bn = tf.layers.batchNormalization({
+    momentum: 0.9,
+    gammaInitializer: tf.initializers.randomUniform({ minval: 0.2, maxval: 2, seed: 2 }),
+    betaInitializer: tf.initializers.randomUniform({ minval: -1, maxval: 1, seed: 3 }),
+  });
+  const normalized = tf.layers.reLU().apply(bn.apply(conv) as tf.SymbolicTensor) as tf.SymbolicTensor;
+  const flat = tf.layers.flatten().apply(normalized) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 4, kernelInitializer: tf.initializers.randomNormal({ seed: 4 }) }).apply(flat) as tf.SymbolicTensor });
+  const x = tf.randomNormal([6, 7, 9, 3], 0.5, 2, 'float32', 5);
+  const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar);
+  const moving = bn.getWeights().slice(2); // moving mean, moving variance
+  return [value, ...Object.values(grads), ...moving].map((t) => t.dataSync() as Float32Array);
+}
+
+function maxRelativeError(actual: Float32Array, expected: Float32Array): number {
+  const scale = Math.max(1e-6, ...Array.from(expected, Math.abs));
+  return Math.max(...Array.from(actual, (a, i) => Math.abs(a - expected[i]) / scale));
+}
+
+describe('BatchNormalization in training with one fused backward pass', () => {
+  it('gives the loss, every gradient and the moving statistics tfjs gives, on cpu and on wasm', async () => {
+    await initBackend('cpu');
+    const reference = trainingPass();
+    installFusedBatchNorm();
+    const fused = trainingPass();
+    await initBackend('wasm');
+    const onWasm = trainingPass();
+    expect(fused.length).toBe(reference.length);
+    // value, conv kernel, gamma, beta, dense kernel, dense bias, moving mean, moving variance
+    expect(reference.length).toBe(8);
+    reference.forEach((expected, i) => {
+      expect(maxRelativeError(fused[i], expected), `output ${i} on cpu`).toBeLessThan(1e-4);
+      expect(maxRelativeError(onWasm[i], expected), `output ${i} on wasm`).toBeLessThan(1e-4);
+    });
+  });
+});

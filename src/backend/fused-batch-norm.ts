@@ -1,0 +1,74 @@
+import * as tf from '@tensorflow/tfjs';
+
+interface BatchNormalizationLayer {
+  axis: number;
+  epsilon: number;
+  momentum: number;
+  gamma: tf.LayerVariable | null;
+  beta: tf.LayerVariable | null;
+  movingMean: tf.LayerVariable;
+  movingVariance: tf.LayerVariable;
+  call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor;
+}
+
+/**
+ * BatchNormalization over every axis but the last, with the textbook backward pass in one
+ * gradient function: with x^ = (x - mean) / sqrt(var + eps) and M the reduced count,
+ *   dbeta = sum(dy), dgamma = sum(dy * x^), dx = gamma / sqrt(var + eps) * (dy - dbeta / M - x^ * dgamma / M).
+ * tfjs differentiates moments() and the FusedBatchNorm kernel separately, which takes about
+ * twice as many passes over the activations (and a Tile). `onMoments` receives the batch mean
+ * and (biased) variance for the moving averages.
+ */
+function normalizeInTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number, onMoments: (mean: tf.Tensor, variance: tf.Tensor) => void): tf.Tensor {
+  const axes = x.shape.slice(0, -1).map((_, i) => i);
+  const count = x.size / x.shape[x.rank - 1];
+  const normalize = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xs, g, b] = args.slice(0, 3) as tf.Tensor[];
+    const save = args[3] as tf.GradSaveFunc;
+    const mean = tf.mean(xs, axes);
+    const variance = tf.mean(tf.squaredDifference(xs, mean), axes);
+    onMoments(mean, variance);
+    save([xs, g, mean, variance]);
+    return {
+      value: tf.batchNorm(xs, mean, variance, b, g, epsilon),
+      gradFunc: (dy, saved) => {
+        const [savedX, savedGamma, savedMean, savedVariance] = saved;
+        const inverseStd = tf.rsqrt(tf.add(savedVariance, epsilon));
+        const normalized = tf.mul(tf.sub(savedX, savedMean), inverseStd);
+        const dOffset = tf.sum(dy, axes);
+        const dScale = tf.sum(tf.mul(dy, normalized), axes);
+        const dInput = tf.mul(tf.sub(tf.sub(dy, tf.div(dOffset, count)), tf.mul(normalized, tf.div(dScale, count))), tf.mul(savedGamma, inverseStd));
+        return [dInput, dScale, dOffset];
+      },
+    };
+  });
+  return normalize(x, gamma, beta);
+}
+
+let installed = false;
+
+/**
+ * Routes tfjs-layers' BatchNormalization in training mode (channels last, with scale and
+ * center) through normalizeInTraining; the moving averages are updated as tfjs does. Every
+ * other case, and inference, stays tfjs's own.
+ */
+export function installFusedBatchNorm(): void {
+  if (installed) return;
+  const [layerClass] = tf.serialization.SerializationMap.getMap().classNameMap.BatchNormalization as unknown as [{ prototype: BatchNormalizationLayer }];
+  const original = layerClass.prototype.call;
+  layerClass.prototype.call = function (this: BatchNormalizationLayer, inputs, kwargs) {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const lastAxis = this.axis === -1 || this.axis === x.rank - 1;
+    if (!kwargs?.training || !lastAxis || !this.gamma || !this.beta || x.dtype !== 'float32' || x.rank < 2) return original.call(this, inputs, kwargs);
+    return tf.tidy(() => {
+      const y = normalizeInTraining(x, this.gamma!.read(), this.beta!.read(), this.epsilon, (mean, variance) => {
+        for (const [variable, value] of [[this.movingMean, mean], [this.movingVariance, variance]] as const) {
+          const current = variable.read();
+          variable.write(tf.sub(current, tf.mul(tf.sub(current, value), 1 - this.momentum)));
+        }
+      });
+      return y;
+    });
+  };
+  installed = true;
+}
