@@ -68,6 +68,24 @@ async function withLogicalCores<T>(count: number, start: () => Promise<T>): Prom
 }
 
 /**
+ * Emscripten's module adds process handlers that rethrow uncaught exceptions and rejections:
+ * an error then prints the whole minified module (one 100 kB line) as its source. They are
+ * taken off again; morphnet's CLI reports its own errors.
+ */
+async function withoutProcessHandlers<T>(start: () => Promise<T>): Promise<T> {
+  const events = ['uncaughtException', 'unhandledRejection'];
+  const emitter = process as unknown as NodeJS.EventEmitter;
+  const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]));
+  try {
+    return await start();
+  } finally {
+    for (const event of events) {
+      for (const listener of emitter.listeners(event)) if (!before.get(event)!.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
+    }
+  }
+}
+
+/**
  * Registers the `wasm` backend with a pool of `threads` (1: no pool). The package itself turns
  * threads off under Node: its loader hands the Emscripten workers `blob:` URLs, which Node's
  * Worker refuses (ERR_WORKER_PATH). Here the workers start from the worker script and the main
@@ -83,7 +101,7 @@ export async function registerWasmBackend(threads: number): Promise<void> {
     'wasm',
     async () => {
       const locateFile = (path: string) => (path.endsWith('.worker.js') && files.worker ? files.worker : path.endsWith('.wasm') ? files.binary : path);
-      const module = await withLogicalCores(2 * threads, () => factory(files.worker ? { locateFile, mainScriptUrlOrBlob: files.script } : { locateFile }));
+      const module = await withoutProcessHandlers(() => withLogicalCores(2 * threads, () => factory(files.worker ? { locateFile, mainScriptUrlOrBlob: files.script } : { locateFile })));
       module.tfjs = {
         init: module.cwrap('init', null, []),
         initWithThreadsCount: module.cwrap('init_with_threads_count', null, ['number']),
