@@ -45,4 +45,17 @@ describe('BatchNormalization in training with one fused backward pass', () => {
       expect(maxRelativeError(onWasm[i], expected), `output ${i} on wasm`).toBeLessThan(1e-4);
     });
   });
+
+  it('trains BatchNormalization without scale or center, where the tfjs training path throws', () => {
+    // x = [1, 3] and [5, 7] in two channels over 2 samples: means 3 and 5, variances 4 and 4,
+    // so with epsilon 0 the outputs are -1 and 1 in both channels (plus beta 0.5 with center).
+    installFusedBatchNorm();
+    const input = tf.input({ shape: [2] });
+    const withCenter = tf.layers.batchNormalization({ scale: false, epsilon: 0, betaInitializer: tf.initializers.constant({ value: 0.5 }) });
+    const bare = tf.layers.batchNormalization({ scale: false, center: false, epsilon: 0 });
+    const model = tf.model({ inputs: input, outputs: [withCenter.apply(input) as tf.SymbolicTensor, bare.apply(input) as tf.SymbolicTensor] });
+    const [centered, plain] = model.apply(tf.tensor2d([[1, 3], [5, 7]]), { training: true }) as tf.Tensor[];
+    expect(Array.from(centered.dataSync())).toEqual([-0.5, -0.5, 1.5, 1.5]);
+    expect(Array.from(plain.dataSync())).toEqual([-1, -1, 1, 1]);
+  });
 });

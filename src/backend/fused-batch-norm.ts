@@ -48,8 +48,8 @@ function normalizeInTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, ep
 let installed = false;
 
 /**
- * Routes tfjs-layers' BatchNormalization in training mode (channels last, with scale and
- * center) through normalizeInTraining; the moving averages are updated as tfjs does. Every
+ * Routes tfjs-layers' BatchNormalization in training mode (channels last) through
+ * normalizeInTraining; the moving averages are updated as tfjs does. Every
  * other case, and inference, stays tfjs's own.
  */
 export function installFusedBatchNorm(): void {
@@ -59,9 +59,14 @@ export function installFusedBatchNorm(): void {
   layerClass.prototype.call = function (this: BatchNormalizationLayer, inputs, kwargs) {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     const lastAxis = this.axis === -1 || this.axis === x.rank - 1;
-    if (!kwargs?.training || !lastAxis || !this.gamma || !this.beta || x.dtype !== 'float32' || x.rank < 2) return original.call(this, inputs, kwargs);
+    if (!kwargs?.training || !lastAxis || x.dtype !== 'float32' || x.rank < 2) return original.call(this, inputs, kwargs);
     return tf.tidy(() => {
-      const y = normalizeInTraining(x, this.gamma!.read(), this.beta!.read(), this.epsilon, (mean, variance) => {
+      // Without scale or center the constant 1 or 0 stands in (tfjs's own training path reads
+      // the missing weight and throws, so Keras models with scale=False could not train).
+      const channels = x.shape[x.rank - 1];
+      const gamma = this.gamma ? this.gamma.read() : tf.ones([channels]);
+      const beta = this.beta ? this.beta.read() : tf.zeros([channels]);
+      const y = normalizeInTraining(x, gamma, beta, this.epsilon, (mean, variance) => {
         for (const [variable, value] of [[this.movingMean, mean], [this.movingVariance, variance]] as const) {
           const current = variable.read();
           variable.write(tf.sub(current, tf.mul(tf.sub(current, value), 1 - this.momentum)));
