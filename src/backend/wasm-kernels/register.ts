@@ -3,6 +3,7 @@ import { conv2DBackpropFilter, depthwiseConv2dNativeBackpropFilter } from './fil
 import { conv2DBackpropInput, depthwiseConv2dNativeBackpropInput } from './input-gradients.js';
 import { makeReductionKernel } from './reductions.js';
 import { makeTileKernel } from './tile.js';
+import { makeTransposeKernel } from './transpose.js';
 
 /**
  * Training kernels for the wasm backend, as compositions of the XNNPACK convolutions it has.
@@ -32,6 +33,9 @@ export function registerWasmTrainingKernels(): void {
   // Tile: BatchNormalization's gradient spends a third of a CNN step in wasm's element-loop Tile.
   const wasmTile = getKernel('Tile', 'wasm');
   if (wasmTile) replaceKernel('Tile', makeTileKernel(wasmTile.kernelFunc));
+  // Transpose NHWC -> CHWN: the filter gradient's input.
+  const wasmTranspose = getKernel('Transpose', 'wasm');
+  if (wasmTranspose) replaceKernel('Transpose', makeTransposeKernel(wasmTranspose.kernelFunc));
   // Sum and Mean over leading axes: BatchNormalization's statistics and gradient.
   for (const reduction of ['Sum', 'Mean'] as const) {
     const wasmKernel = getKernel(reduction, 'wasm');
