@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { MorphnetError } from '../errors.js';
 import { installFusedBatchNorm } from './fused-batch-norm.js';
 import { registerWasmTrainingKernels } from './wasm-kernels/register.js';
-import { registerWasmBackend, WASM_MAX_THREADS, wasmThreadsCount } from './wasm-threads.js';
+import { registerWasmBackend, WASM_MAX_THREADS, wasmThreadsCount } from './wasm-backend.js';
 
 export const BACKEND_REQUESTS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof BACKEND_REQUESTS)[number];
