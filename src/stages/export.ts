@@ -4,16 +4,15 @@ import type * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/select.js';
 import type { MorphnetConfig } from '../config/schema.js';
 import { countModel } from '../cost/count-model.js';
-import { describeValue, runDirError, usageError } from '../errors.js';
+import { describeValue, usageError } from '../errors.js';
 import { writeKerasArchive, writeKerasH5 } from '../model/keras/write.js';
 import { describeModelSource, loadModel, saveModel } from '../model/load.js';
 import { requireStage, runDirLayout } from '../run-dir/run-dir.js';
 import { readStructure } from '../structure/read-structure.js';
 import { rebuildModel } from '../surgery/rebuild.js';
-import { slicePrunedWeights } from '../surgery/slice-weights.js';
-import { loadCheckpointWeights } from '../train/checkpoint.js';
 import { loadRunSeed } from './expand.js';
 import { modelSourceOf } from './experiment.js';
+import { initFromShrink } from './retrain.js';
 
 export const EXPORT_FORMATS = ['keras', 'h5', 'tfjs'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -61,14 +60,10 @@ async function prunedModel(runDir: string): Promise<tf.LayersModel> {
   const manifest = requireStage(runDir, 'shrink', `run morphnet shrink -r ${runDir} first`);
   const config = manifest.config as MorphnetConfig;
   const { model: seed, analysis } = await loadRunSeed(runDir, config);
-  const paths = runDirLayout(runDir);
-  if (!loadCheckpointWeights(paths.checkpoint('shrink'), seed)) {
-    throw runDirError(`${runDir} has no shrink checkpoint to take the pruned weights from`, 'run morphnet shrink again, or export --from retrain');
-  }
-  const structure = readStructure(paths.shrinkStructure, analysis, describeModelSource(modelSourceOf(config)));
+  const structure = readStructure(runDirLayout(runDir).shrinkStructure, analysis, describeModelSource(modelSourceOf(config)));
   const widths = analysis.groups.map((group) => structure.groups[group.id].width);
   const model = await rebuildModel(seed, analysis, widths, config.seed);
-  slicePrunedWeights(analysis, model, widths, analysis.groups.map((group) => structure.groups[group.id].kept));
+  initFromShrink(runDir, seed, analysis, model, widths, analysis.groups.map((group) => structure.groups[group.id].kept), 'export --from retrain');
   return model;
 }
 

@@ -150,12 +150,15 @@ async function trainStage(
   return result;
 }
 
-/** --init pruned: the shrunk weights, sliced to the kept channels (extra expanded channels stay fresh). */
-function initFromShrink(runDir: string, seed: tf.LayersModel, analysis: ChannelAnalysis, model: tf.LayersModel, widths: GroupWidths, expanded: ExpandedStructure): void {
+/**
+ * The shrunk weights (the shrink checkpoint's, loaded into `seed`), sliced into `model` at the
+ * kept channels of each group; channels beyond them stay as `model` has them.
+ */
+export function initFromShrink(runDir: string, seed: tf.LayersModel, analysis: ChannelAnalysis, model: tf.LayersModel, widths: GroupWidths, kept: number[][], fallback: string): void {
   if (!loadCheckpointWeights(runDirLayout(runDir).checkpoint('shrink'), seed)) {
-    throw runDirError(`${runDir} has no shrink checkpoint to take pruned weights from`, 'run morphnet shrink again, or retrain with --init scratch');
+    throw runDirError(`${runDir} has no shrink checkpoint to take pruned weights from`, `run morphnet shrink again, or ${fallback}`);
   }
-  slicePrunedWeights(analysis, model, widths, analysis.groups.map((g) => expanded.groups[g.id].kept));
+  slicePrunedWeights(analysis, model, widths, kept);
 }
 
 /**
@@ -188,7 +191,7 @@ export async function retrainStage(request: RetrainRequest, events: RetrainEvent
       }
       const { widths, multiplier } = stage === 'retrain' ? { widths: analysis.groups.map((g) => expanded.groups[g.id].width), multiplier: expanded.multiplier } : uniformWidths(analysis, expanded);
       const model = await rebuildModel(seed, analysis, widths, config.seed);
-      if (stage === 'retrain' && (request.init ?? config.retrain.init) === 'pruned') initFromShrink(run.root, seed, analysis, model, widths, expanded);
+      if (stage === 'retrain' && (request.init ?? config.retrain.init) === 'pruned') initFromShrink(run.root, seed, analysis, model, widths, analysis.groups.map((g) => expanded.groups[g.id].kept), 'retrain with --init scratch');
       run.markStage(stage, 'running');
       result[stage as 'retrain' | 'baseline'] = await trainStage(stage, model, config, run.root, events, { multiplier });
       run.markStage(stage, 'complete');
