@@ -7,7 +7,7 @@ import { MorphnetError, modelError } from '../../errors.js';
 import { checkKerasLayers } from './classes.js';
 import { groupAt, openH5, type H5Dataset, type H5File, type H5Group } from './h5.js';
 import { fromKeras3Config, type Json, type JsonObject } from './keras3-config.js';
-import { keras3LayerPaths } from './weight-paths.js';
+import { kerasClassName, keras3LayerPaths } from './weight-paths.js';
 
 /** Keras versions whose `.keras` archives hold config.json + model.weights.h5 (2.13 and later). */
 const READABLE_VERSION = /^(3\.|2\.(1[3-9]|[2-9]\d)\.)/;
@@ -21,13 +21,12 @@ function readArchive(path: string): Record<string, Uint8Array> {
   }
 }
 
-function archiveVersion(entries: Record<string, Uint8Array>, path: string): string {
+function checkArchiveVersion(entries: Record<string, Uint8Array>, path: string): void {
   const metadata = entries['metadata.json'] ? JSON.parse(new TextDecoder().decode(entries['metadata.json'])) : {};
   const version = String(metadata.keras_version ?? 'unknown');
   if (version !== 'unknown' && !READABLE_VERSION.test(version)) {
     throw new MorphnetError('unsupported', `${path} was written by Keras ${version}; .keras files are read as Keras 2.13+ and 3.x write them`, 'save the model again with Keras 3 (model.save("m.keras")) or as .h5 from Keras 2');
   }
-  return version;
 }
 
 interface WeightWalk {
@@ -61,7 +60,7 @@ function assignLayerWeights(layer: tf.layers.Layer, varsPath: string, walk: Weig
 
 /** Walks the (converted) config's layers in Keras's order, assigning each its variables. */
 function assignWeights(container: tf.LayersModel, layers: JsonObject[], prefix: string, nestedKey: string, walk: WeightWalk): void {
-  const entries = keras3LayerPaths(layers, (entry) => (entry.class_name === 'Model' ? 'Functional' : String(entry.class_name)), prefix);
+  const entries = keras3LayerPaths(layers, (entry) => kerasClassName(String(entry.class_name)), prefix);
   for (const { layer: entry, path } of entries) {
     if (entry.class_name === 'InputLayer') continue;
     const layer = container.getLayer(String((entry.config as JsonObject).name));
@@ -89,7 +88,7 @@ function variableGroups(group: H5Group, path: string, into: string[] = []): stri
  */
 export async function loadKerasArchive(path: string): Promise<tf.LayersModel> {
   const entries = readArchive(path);
-  archiveVersion(entries, path);
+  checkArchiveVersion(entries, path);
   if (!entries['config.json']) throw modelError(`${path} has no config.json, so it is not a Keras .keras archive`, 'save the model in Keras with model.save("model.keras")');
   const weights = entries['model.weights.h5'];
   if (!weights) {

@@ -1,3 +1,8 @@
+/** The Keras class of a tfjs class name: tfjs calls a functional model `Model`, Keras `Functional`. */
+export function kerasClassName(tfjsClassName: string): string {
+  return tfjsClassName === 'Model' ? 'Functional' : tfjsClassName;
+}
+
 /** Keras 3's snake_case of a class name (keras.src.utils.naming.to_snake_case). */
 export function kerasSnakeCase(name: string): string {
   return name

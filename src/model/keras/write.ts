@@ -6,13 +6,11 @@ import { zipSync } from 'fflate';
 import { writeFileAtomic } from '../../run-dir/atomic.js';
 import { openH5, writeAsciiAttribute, writeFloat32, writeUtf8Attribute, type H5Group } from './h5.js';
 import { annotateKerasObjects, keras3Model, type Json, type JsonObject, type LayerShapes } from './keras3-config.js';
-import { keras3LayerPaths } from './weight-paths.js';
+import { kerasClassName, keras3LayerPaths } from './weight-paths.js';
 
 /** The Keras versions whose file layouts these writers follow. */
 export const KERAS2_VERSION = '2.15.0';
 export const KERAS3_VERSION = '3.6.0';
-
-const kerasClassName = (layer: tf.layers.Layer) => (layer.getClassName() === 'Model' ? 'Functional' : layer.getClassName());
 
 /** Keras saves a layer's trainable variables first, then the others: tfjs's `layer.weights` order. */
 function weightValues(layer: tf.layers.Layer): Array<{ name: string; values: Float32Array; shape: number[] }> {
@@ -44,7 +42,7 @@ function annotateLayers(config: JsonObject): JsonObject {
     layers: layers.map((entry) => {
       const inner = entry.config as JsonObject;
       const isModel = entry.class_name === 'Sequential' || entry.class_name === 'Model';
-      return { ...entry, class_name: entry.class_name === 'Model' ? 'Functional' : entry.class_name, config: isModel ? annotateLayers(inner) : annotateKerasObjects(inner) };
+      return { ...entry, class_name: kerasClassName(String(entry.class_name)), config: isModel ? annotateLayers(inner) : annotateKerasObjects(inner) };
     }),
   };
 }
@@ -57,7 +55,7 @@ function annotateLayers(config: JsonObject): JsonObject {
  */
 export async function writeKerasH5(model: tf.LayersModel, path: string): Promise<void> {
   const topology = model.toJSON(null, false) as JsonObject;
-  const modelConfig = { class_name: topology.class_name === 'Model' ? 'Functional' : topology.class_name, config: annotateLayers(topology.config as JsonObject) };
+  const modelConfig = { class_name: kerasClassName(String(topology.class_name)), config: annotateLayers(topology.config as JsonObject) };
   const bytes = await h5Bytes((root) => {
     writeUtf8Attribute(root, 'backend', 'tensorflow');
     writeUtf8Attribute(root, 'keras_version', KERAS2_VERSION);
@@ -116,7 +114,7 @@ function layerShapes(model: tf.LayersModel): LayerShapes {
 
 /** Writes each layer's variables at Keras 3's path for it (see weight-paths.ts). */
 function writeKeras3Variables(group: H5Group, layers: tf.layers.Layer[], prefix: string): void {
-  for (const { layer, path } of keras3LayerPaths(layers, kerasClassName, prefix)) {
+  for (const { layer, path } of keras3LayerPaths(layers, (layer) => kerasClassName(layer.getClassName()), prefix)) {
     const vars = ensureGroup(group, `${path}/vars`);
     if (layer instanceof tf.LayersModel) writeKeras3Variables(group, layer.layers, `${path}/layers`);
     else weightValues(layer).forEach((weight, i) => writeFloat32(vars, String(i), weight.values, weight.shape));
