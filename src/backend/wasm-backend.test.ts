@@ -9,8 +9,9 @@ const DIST = join(import.meta.dirname, '../../dist/src');
 /** A conv-BN-ReLU forward pass and the gradients of its loss with respect to input and filter. */
 function convGradients(): Float32Array[] {
   return tf.tidy(() => {
-    const x = tf.randomUniform([5, 9, 11, 3], -1, 1, 'float32', 1);
-    const filter = tf.randomUniform([3, 3, 3, 7], -1, 1, 'float32', 2);
+    // 9 input channels: the filter gradient's kernel gives its 3 channel tiles to 2 threads.
+    const x = tf.randomUniform([5, 9, 11, 9], -1, 1, 'float32', 1);
+    const filter = tf.randomUniform([3, 3, 9, 7], -1, 1, 'float32', 2);
     const loss = (input: tf.Tensor, kernel: tf.Tensor) => {
       const y = tf.conv2d(input as tf.Tensor4D, kernel as tf.Tensor4D, 2, 'same');
       const { mean, variance } = tf.moments(y, [0, 1, 2]);

@@ -3,6 +3,7 @@ import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { startSimdKernels, type EmscriptenHeap } from './wasm-kernels/simd-kernels.js';
 
 const require = createRequire(import.meta.url);
 
@@ -43,7 +44,7 @@ function buildFiles(threaded: boolean): { script: string; binary: string; worker
   };
 }
 
-interface EmscriptenModule {
+interface EmscriptenModule extends EmscriptenHeap {
   cwrap(name: string, returnType: string | null, argTypes: string[]): (...args: number[]) => number;
   tfjs?: Record<string, (...args: number[]) => number>;
   /** Emscripten's pthread bookkeeping (threaded build only): the Node Workers behind the pool. */
@@ -116,6 +117,7 @@ export async function registerWasmBackend(threads: number): Promise<void> {
       // unref them all, or they would keep Node alive after the work is done.
       const pthreads = module.PThread;
       for (const worker of [...(pthreads?.runningWorkers ?? []), ...(pthreads?.unusedWorkers ?? [])]) worker.unref();
+      await startSimdKernels(module, threads);
       return backend;
     },
     2,

@@ -1,8 +1,12 @@
 import type { KernelBackend, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { convGeometry, padAfterFor, type ConvGeometry } from './conv-geometry.js';
+import { HeapBlocks, type WasmBackend } from './heap-blocks.js';
 import { withKernelScope, type KernelScope } from './kernel-scope.js';
+import { simdKernelsFor } from './simd-kernels.js';
 
 type Shape4 = [number, number, number, number];
+
+const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /**
  * The filter gradient of a convolution is itself a convolution: the input correlated with the
@@ -31,19 +35,85 @@ function gradientConvAttrs(g: ConvGeometry): NamedAttrMap {
   } as unknown as NamedAttrMap;
 }
 
-/** dW[a,b,ci,co] = sum over n,i,j of x[n, i*s + a*d - pt, j*s + b*d - pl, ci] * dy[n,i,j,co]. */
+/** Floats the SIMD kernel may read past the end of x (input-channel tail) and of dy (output-channel tail). */
+const X_OVERREAD = 3;
+const DY_OVERREAD = 7;
+const ROW_BLOCK_POSITIONS = 64;
+
+/**
+ * Output rows the kernel takes at once: enough for ~ROW_BLOCK_POSITIONS positions, so a tile of
+ * dW is loaded and stored once per that many outer products, while their x and dy rows stay in cache.
+ */
+function rowsPerBlock(outWidth: number): number {
+  return Math.max(1, Math.round(ROW_BLOCK_POSITIONS / outWidth));
+}
+
+/**
+ * Splits the kernel's work (taps x 4-channel input tiles, each writing its own part of dW) into
+ * one job per thread: by input tiles when there are enough, otherwise by taps.
+ */
+function filterGradientJobs(taps: number, channelTiles: number, threads: number): Array<[number, number, number, number]> {
+  const split = (count: number) => {
+    const parts = Math.min(threads, count);
+    return Array.from({ length: parts }, (_, k) => [Math.floor((k * count) / parts), Math.floor(((k + 1) * count) / parts)]);
+  };
+  if (channelTiles >= threads || taps < channelTiles) return split(channelTiles).map(([c0, c1]) => [0, taps, c0, c1]);
+  return split(taps).map(([t0, t1]) => [t0, t1, 0, channelTiles]);
+}
+
+/**
+ * dW[a,b,ci,co] = sum over n,i,j of x[n, i*s + a*d - pt, j*s + b*d - pl, ci] * dy[n,i,j,co],
+ * by the SIMD kernel of filter-gradient.wat on the backend's heap: dW is accumulated in a
+ * buffer padded to 4 input and 8 output channels (the output tensor itself when no padding
+ * is needed).
+ */
 export function conv2DBackpropFilter(args: { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs: NamedAttrMap }): TensorInfo {
   const { x, dy } = args.inputs;
+  const backend = args.backend as WasmBackend;
   const filterShape = args.attrs.filterShape as unknown as Shape4;
   const [kh, kw, inChannels, outChannels] = filterShape;
+  const [batch] = x.shape;
   const g = convGeometry(x.shape as Shape4, filterShape, args.attrs, false);
-  return withKernelScope(args.backend, (scope: KernelScope) => {
-    const xByChannel = scope.transpose(x, [3, 1, 2, 0]); // [Ci, H, W, N]
-    const dyAsFilter = scope.transpose(dy, [1, 2, 0, 3]); // [Ho, Wo, N, Co]
-    const grad = scope.run('Conv2D', { x: xByChannel, filter: dyAsFilter }, gradientConvAttrs(g));
-    const cropped = scope.cropTo(grad, [inChannels, kh, kw, outChannels]);
-    return scope.transpose(cropped, [1, 2, 0, 3]);
-  });
+  const kernels = simdKernelsFor(backend);
+  const heap = new HeapBlocks(kernels.heap, kernels.memory);
+  const taps = kh * kw;
+  const paddedIn = Math.ceil(inChannels / 4) * 4;
+  const paddedOut = Math.ceil(outChannels / 8) * 8;
+  const out = backend.makeOutput(filterShape, 'float32');
+  try {
+    const unpadded = paddedIn === inChannels && paddedOut === outChannels;
+    const grad = unpadded ? backend.getMemoryOffset(out.dataId) : heap.allocate(taps * paddedIn * paddedOut * 4);
+    heap.floats().fill(0, grad / 4, grad / 4 + taps * paddedIn * paddedOut);
+    const xPointer = heap.withSlack(backend.getMemoryOffset(x.dataId), numel(x.shape) * 4, X_OVERREAD * 4);
+    const dyPointer = heap.withSlack(backend.getMemoryOffset(dy.dataId), numel(dy.shape) * 4, DY_OVERREAD * 4);
+    const geometry = heap.allocate(21 * 4);
+    heap.ints().set(
+      [xPointer, dyPointer, grad, batch, g.inHeight, g.inWidth, inChannels, g.outHeight, g.outWidth, outChannels, kh, kw]
+        .concat([g.strideHeight, g.strideWidth, g.dilationHeight, g.dilationWidth, g.padTop, g.padLeft, paddedIn, paddedOut, rowsPerBlock(g.outWidth)]),
+      geometry / 4,
+    );
+    const jobs = filterGradientJobs(taps, paddedIn / 4, kernels.threads('filter-gradient'));
+    kernels.run('filter-gradient', 'filter_grad', jobs.map((job) => [geometry, ...job]));
+    if (!unpadded) unpadChannels(heap.floats(), grad, backend.getMemoryOffset(out.dataId), taps, [paddedIn, paddedOut], [inChannels, outChannels]);
+    return out;
+  } catch (error) {
+    backend.disposeData(out.dataId);
+    throw error;
+  } finally {
+    heap.free();
+  }
+}
+
+/** Copies [taps, paddedIn, paddedOut] floats at `from` to [taps, inChannels, outChannels] at `to`. */
+function unpadChannels(floats: Float32Array, from: number, to: number, taps: number, padded: [number, number], real: [number, number]): void {
+  let target = to / 4;
+  for (let tap = 0; tap < taps; tap++) {
+    for (let ci = 0; ci < real[0]; ci++) {
+      const row = from / 4 + (tap * padded[0] + ci) * padded[1];
+      floats.copyWithin(target, row, row + real[1]);
+      target += real[1];
+    }
+  }
 }
 
 /**

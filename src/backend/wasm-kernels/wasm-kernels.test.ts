@@ -59,6 +59,11 @@ const CASES: Case[] = [
   { name: '4x4 stride 2 same even filter', input: [2, 8, 8, 3], filter: [4, 4], channelsOut: 2, stride: 2, pad: 'same', dilation: 1 },
   { name: '1x1 stride 2 valid', input: [2, 9, 9, 4], filter: [1, 1], channelsOut: 5, stride: 2, pad: 'valid', dilation: 1 },
   { name: '3x3 stride 3 same', input: [1, 10, 13, 2], filter: [3, 3], channelsOut: 2, stride: 3, pad: 'same', dilation: 1 },
+  // Wider: the filter gradient's SIMD kernel splits channel tiles (4 in, 8 out) between threads
+  // and pads the tails (9 -> 12, 13 -> 16); 8 -> 16 needs no padding and is written in place.
+  { name: '3x3 stride 1 same, 9 -> 13 channels', input: [2, 6, 7, 9], filter: [3, 3], channelsOut: 13, stride: 1, pad: 'same', dilation: 1 },
+  { name: '3x3 stride 2 same, 8 -> 16 channels', input: [3, 9, 8, 8], filter: [3, 3], channelsOut: 16, stride: 2, pad: 'same', dilation: 1 },
+  { name: '5x4 stride 2 valid, 12 -> 10 channels', input: [2, 13, 11, 12], filter: [5, 4], channelsOut: 10, stride: 2, pad: 'valid', dilation: 1 },
 ];
 
 const DILATED: Case[] = [

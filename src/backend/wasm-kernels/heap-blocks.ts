@@ -1,0 +1,49 @@
+import type { DataId, KernelBackend, TensorInfo } from '@tensorflow/tfjs';
+import type { EmscriptenHeap } from './simd-kernels.js';
+
+/** The parts of tfjs-backend-wasm's BackendWasm a kernel on its heap uses. */
+export interface WasmBackend extends KernelBackend {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  getMemoryOffset(dataId: DataId): number;
+}
+
+/**
+ * Scratch blocks on the wasm heap for one kernel call, all freed by `free`. Views of the heap
+ * are made afresh on each use: an allocation may grow the memory.
+ */
+export class HeapBlocks {
+  private readonly blocks: number[] = [];
+
+  constructor(
+    private readonly heap: EmscriptenHeap,
+    private readonly memory: WebAssembly.Memory,
+  ) {}
+
+  allocate(bytes: number): number {
+    const pointer = this.heap._malloc(bytes) >>> 0;
+    if (pointer === 0) throw new Error(`the wasm heap has no room for ${bytes} more bytes`);
+    this.blocks.push(pointer);
+    return pointer;
+  }
+
+  floats(): Float32Array {
+    return new Float32Array(this.memory.buffer);
+  }
+
+  ints(): Int32Array {
+    return new Int32Array(this.memory.buffer);
+  }
+
+  /** `pointer` when `slack` bytes after its `bytes` are inside the memory, else a copy with room after it. */
+  withSlack(pointer: number, bytes: number, slack: number): number {
+    if (pointer + bytes + slack <= this.memory.buffer.byteLength) return pointer;
+    const copy = this.allocate(bytes + slack);
+    new Uint8Array(this.memory.buffer).copyWithin(copy, pointer, pointer + bytes);
+    return copy;
+  }
+
+  free(): void {
+    for (const pointer of this.blocks) this.heap._free(pointer);
+    this.blocks.length = 0;
+  }
+}

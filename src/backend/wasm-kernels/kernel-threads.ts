@@ -1,0 +1,125 @@
+import { Worker } from 'node:worker_threads';
+
+/** Slots of the control block shared with the workers (Int32 indices). */
+const GENERATION = 0; // bumped once per dispatch; workers sleep on it
+const PENDING = 1; // workers still running the current dispatch
+const FAILED = 2; // set by a worker whose call threw
+const JOBS = 3; // jobs in the current dispatch (the caller's own included)
+const EXPORT = 4; // index of the export to call
+const ARGS = 8; // then MAX_ARGS i32 arguments per job
+const MAX_ARGS = 8;
+
+/**
+ * The worker: instantiates the kernel module on the shared memory, posts 'ready', then sleeps
+ * on GENERATION; on each bump it runs its job (if the dispatch has one for it) and counts
+ * PENDING down, waking the caller when it reaches zero. Runs as a CommonJS eval script.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { module, memory, control, index, exportNames } = workerData;
+const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const kernels = exportNames.map((name) => exports[name]);
+const ctl = new Int32Array(control);
+parentPort.postMessage('ready');
+let seen = 0;
+for (;;) {
+  Atomics.wait(ctl, ${GENERATION}, seen);
+  seen = Atomics.load(ctl, ${GENERATION});
+  if (index >= Atomics.load(ctl, ${JOBS})) continue;
+  const base = ${ARGS} + index * ${MAX_ARGS};
+  try {
+    kernels[ctl[${EXPORT}]](...ctl.subarray(base, base + ${MAX_ARGS}));
+  } catch {
+    Atomics.store(ctl, ${FAILED}, 1);
+  }
+  if (Atomics.sub(ctl, ${PENDING}, 1) === 1) Atomics.notify(ctl, ${PENDING});
+}`;
+
+/**
+ * A pool of Node workers running exports of one wasm module on a shared memory, for kernels
+ * whose work splits into independent jobs. The caller runs job 0 itself and blocks (Atomics)
+ * until the workers have run the others: a synchronous kernel call, like tfjs's own pthreads.
+ * Workers are unref'd: they never keep the process alive.
+ */
+export class KernelThreads {
+  private readonly control = new Int32Array(new SharedArrayBuffer((ARGS + MAX_ARGS * 64) * 4));
+  private readonly workers: Worker[] = [];
+
+  private constructor(
+    private readonly exportNames: string[],
+    private readonly local: Array<(...args: number[]) => void>,
+  ) {}
+
+  /** `threads` counts the caller: threads - 1 workers start. Resolves when they are ready. */
+  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, exportNames: string[], threads: number): Promise<KernelThreads> {
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    const local = exportNames.map((name) => instance.exports[name] as (...args: number[]) => void);
+    const pool = new KernelThreads(exportNames, local);
+    const helpers = Math.min(Math.max(threads, 1), 64) - 1;
+    const ready: Array<Promise<void>> = [];
+    for (let index = 1; index <= helpers; index++) {
+      // No execArgv: the parent's (say --input-type=module) would make the script an ES module.
+      const workerData = { module, memory, control: pool.control.buffer, index, exportNames };
+      const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData });
+      ready.push(
+        new Promise((resolve, reject) => {
+          worker.once('message', () => resolve());
+          worker.once('error', reject);
+        }),
+      );
+      pool.workers.push(worker);
+    }
+    try {
+      await Promise.all(ready);
+    } catch (error) {
+      await pool.stop();
+      throw new Error(`a kernel thread failed to start: ${(error as Error).message}`);
+    }
+    // Unref'd only now: before, the process would have nothing keeping it up to hear 'ready'.
+    for (const worker of pool.workers) worker.unref();
+    return pool;
+  }
+
+  get threads(): number {
+    return this.workers.length + 1;
+  }
+
+  /** Runs `exportName` once per job (its i32 arguments), job 0 on this thread; returns when all are done. */
+  run(exportName: string, jobs: number[][]): void {
+    const exportIndex = this.exportNames.indexOf(exportName);
+    if (exportIndex < 0) throw new Error(`kernel module has no export ${exportName}`);
+    if (jobs.length === 0) return;
+    if (jobs.length > this.threads) throw new Error(`${jobs.length} jobs for ${this.threads} threads`);
+    const ctl = this.control;
+    jobs.forEach((args, index) => {
+      if (args.length > MAX_ARGS) throw new Error(`${exportName}: at most ${MAX_ARGS} arguments`);
+      ctl.set(args, ARGS + index * MAX_ARGS);
+    });
+    Atomics.store(ctl, FAILED, 0);
+    Atomics.store(ctl, JOBS, jobs.length);
+    Atomics.store(ctl, EXPORT, exportIndex);
+    Atomics.store(ctl, PENDING, jobs.length - 1);
+    if (jobs.length > 1) {
+      Atomics.add(ctl, GENERATION, 1);
+      Atomics.notify(ctl, GENERATION);
+    }
+    try {
+      this.local[exportIndex](...jobs[0]);
+    } finally {
+      this.waitForWorkers();
+    }
+    if (Atomics.load(ctl, FAILED)) throw new Error(`${exportName} failed in a kernel thread`);
+  }
+
+  /** Ends the workers (a new backend, or the end of a test). */
+  async stop(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
+    this.workers.length = 0;
+  }
+
+  private waitForWorkers(): void {
+    for (let pending = Atomics.load(this.control, PENDING); pending > 0; pending = Atomics.load(this.control, PENDING)) {
+      Atomics.wait(this.control, PENDING, pending);
+    }
+  }
+}

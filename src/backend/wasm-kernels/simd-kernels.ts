@@ -1,0 +1,85 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { KernelThreads } from './kernel-threads.js';
+
+/** What our kernels use of tfjs-backend-wasm's Emscripten module. */
+export interface EmscriptenHeap {
+  /** The threaded build's (shared) memory. */
+  wasmMemory?: WebAssembly.Memory;
+  /** The single-threaded build exports its memory instead. */
+  asm?: { memory?: WebAssembly.Memory };
+  _malloc(bytes: number): number;
+  _free(pointer: number): void;
+}
+
+/** Our SIMD kernel modules (src/backend/wasm-kernels/*.wat, assembled by scripts/build-wasm.mjs). */
+const MODULES = { 'filter-gradient': ['filter_grad'] } as const;
+type ModuleName = keyof typeof MODULES;
+
+/** dist/wasm/, from src/backend/wasm-kernels (tests) or dist/src/backend/wasm-kernels (the CLI). */
+function binaryPath(name: string, shared: boolean): string {
+  const file = `${name}${shared ? '.shared' : ''}.wasm`;
+  const candidates = [`../../../dist/wasm/${file}`, `../../../wasm/${file}`].map((relative) => fileURLToPath(new URL(relative, import.meta.url)));
+  const found = candidates.find((path) => existsSync(path));
+  if (!found) throw new Error(`${file} not found (looked in ${candidates.join(', ')}): run \`npm run build\``);
+  return found;
+}
+
+/**
+ * SIMD kernels running on the heap of one tfjs wasm backend: each module is instantiated on
+ * that backend's memory, so kernels read and write tfjs tensors in place, and run on a pool of
+ * as many threads as the backend's own.
+ */
+export class SimdKernels {
+  private constructor(
+    readonly heap: EmscriptenHeap,
+    readonly memory: WebAssembly.Memory,
+    private readonly pools: Map<ModuleName, KernelThreads>,
+  ) {}
+
+  static async start(heap: EmscriptenHeap, threads: number): Promise<SimdKernels> {
+    const memory = heap.wasmMemory ?? heap.asm?.memory;
+    if (!memory) throw new Error('the wasm backend exposes no memory');
+    const shared = memory.buffer instanceof SharedArrayBuffer;
+    const pools = new Map<ModuleName, KernelThreads>();
+    for (const [name, exportNames] of Object.entries(MODULES) as Array<[ModuleName, readonly string[]]>) {
+      const module = await WebAssembly.compile(readFileSync(binaryPath(name, shared)));
+      pools.set(name, await KernelThreads.start(module, memory, [...exportNames], shared ? threads : 1));
+    }
+    return new SimdKernels(heap, memory, pools);
+  }
+
+  threads(name: ModuleName): number {
+    return this.pool(name).threads;
+  }
+
+  run(name: ModuleName, exportName: string, jobs: number[][]): void {
+    this.pool(name).run(exportName, jobs);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((pool) => pool.stop()));
+  }
+
+  private pool(name: ModuleName): KernelThreads {
+    const pool = this.pools.get(name);
+    if (!pool) throw new Error(`SIMD kernel module ${name} is not loaded`);
+    return pool;
+  }
+}
+
+let active: SimdKernels | undefined;
+
+/** Starts the kernels for a newly created wasm backend, ending those of the previous one. */
+export async function startSimdKernels(heap: EmscriptenHeap, threads: number): Promise<void> {
+  await active?.stop();
+  active = undefined;
+  active = await SimdKernels.start(heap, threads);
+}
+
+/** The kernels on this backend's heap (the backend object's `wasm` is its Emscripten module). */
+export function simdKernelsFor(backend: object): SimdKernels {
+  const heap = (backend as { wasm?: EmscriptenHeap }).wasm;
+  if (!active || active.heap !== heap) throw new Error('SIMD kernels were not started for this wasm backend (register it with registerWasmBackend)');
+  return active;
+}
