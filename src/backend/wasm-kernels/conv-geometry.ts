@@ -54,3 +54,33 @@ export function convGeometry(
 export function padAfterFor(inSize: number, padBefore: number, filterExtent: number, stride: number, wanted: number): number {
   return Math.max(0, (wanted - 1) * stride + filterExtent - inSize - padBefore);
 }
+
+/**
+ * The first 18 words of a SIMD convolution kernel's geometry block (filter-gradient.wat,
+ * convolution.wat): the three tensors' heap offsets, then N, H, W, Ci, Ho, Wo, Co, kh, kw,
+ * sh, sw, dh, dw, pt, pl.
+ */
+export function convolutionWords(
+  pointers: [x: number, y: number, weights: number],
+  [batch, inChannels, outChannels]: [number, number, number],
+  g: ConvGeometry,
+): number[] {
+  return [
+    ...pointers,
+    batch,
+    g.inHeight,
+    g.inWidth,
+    inChannels,
+    g.outHeight,
+    g.outWidth,
+    outChannels,
+    g.filterHeight,
+    g.filterWidth,
+    g.strideHeight,
+    g.strideWidth,
+    g.dilationHeight,
+    g.dilationWidth,
+    g.padTop,
+    g.padLeft,
+  ];
+}

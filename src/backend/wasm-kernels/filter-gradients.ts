@@ -1,8 +1,8 @@
 import type { KernelBackend, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { convGeometry, padAfterFor, type ConvGeometry } from './conv-geometry.js';
+import { convGeometry, convolutionWords, padAfterFor, type ConvGeometry } from './conv-geometry.js';
 import { HeapBlocks, type WasmBackend } from './heap-blocks.js';
 import { withKernelScope, type KernelScope } from './kernel-scope.js';
-import { simdKernelsFor } from './simd-kernels.js';
+import { simdKernelsFor, splitRange } from './simd-kernels.js';
 
 type Shape4 = [number, number, number, number];
 
@@ -52,13 +52,9 @@ function rowsPerBlock(outWidth: number): number {
  * Splits the kernel's work (taps x 4-channel input tiles, each writing its own part of dW) into
  * one job per thread: by input tiles when there are enough, otherwise by taps.
  */
-function filterGradientJobs(taps: number, channelTiles: number, threads: number): Array<[number, number, number, number]> {
-  const split = (count: number) => {
-    const parts = Math.min(threads, count);
-    return Array.from({ length: parts }, (_, k) => [Math.floor((k * count) / parts), Math.floor(((k + 1) * count) / parts)]);
-  };
-  if (channelTiles >= threads || taps < channelTiles) return split(channelTiles).map(([c0, c1]) => [0, taps, c0, c1]);
-  return split(taps).map(([t0, t1]) => [t0, t1, 0, channelTiles]);
+function filterGradientJobs(taps: number, channelTiles: number, threads: number): number[][] {
+  if (channelTiles >= threads || taps < channelTiles) return splitRange(channelTiles, threads).map(([c0, c1]) => [0, taps, c0, c1]);
+  return splitRange(taps, threads).map(([t0, t1]) => [t0, t1, 0, channelTiles]);
 }
 
 /**
@@ -86,12 +82,9 @@ export function conv2DBackpropFilter(args: { inputs: Record<string, TensorInfo>;
     heap.floats().fill(0, grad / 4, grad / 4 + taps * paddedIn * paddedOut);
     const xPointer = heap.withSlack(backend.getMemoryOffset(x.dataId), numel(x.shape) * 4, X_OVERREAD * 4);
     const dyPointer = heap.withSlack(backend.getMemoryOffset(dy.dataId), numel(dy.shape) * 4, DY_OVERREAD * 4);
-    const geometry = heap.allocate(21 * 4);
-    heap.ints().set(
-      [xPointer, dyPointer, grad, batch, g.inHeight, g.inWidth, inChannels, g.outHeight, g.outWidth, outChannels, kh, kw]
-        .concat([g.strideHeight, g.strideWidth, g.dilationHeight, g.dilationWidth, g.padTop, g.padLeft, paddedIn, paddedOut, rowsPerBlock(g.outWidth)]),
-      geometry / 4,
-    );
+    const words = [...convolutionWords([xPointer, dyPointer, grad], [batch, inChannels, outChannels], g), paddedIn, paddedOut, rowsPerBlock(g.outWidth)];
+    const geometry = heap.allocate(words.length * 4);
+    heap.ints().set(words, geometry / 4);
     const jobs = filterGradientJobs(taps, paddedIn / 4, kernels.threads('filter-gradient'));
     kernels.run('filter-gradient', 'filter_grad', jobs.map((job) => [geometry, ...job]));
     if (!unpadded) unpadChannels(heap.floats(), grad, backend.getMemoryOffset(out.dataId), taps, [paddedIn, paddedOut], [inChannels, outChannels]);

@@ -1,6 +1,7 @@
 import type { KernelBackend, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { convGeometry, type ConvGeometry } from './conv-geometry.js';
 import { withKernelScope, type KernelScope } from './kernel-scope.js';
+import { simdInputGradient } from './simd-convolution.js';
 import { subpixelInputGradient } from './subpixel-input-gradient.js';
 
 type Shape4 = [number, number, number, number];
@@ -70,6 +71,8 @@ export function conv2DBackpropInput(args: { inputs: Record<string, TensorInfo>; 
   const { dy, filter } = args.inputs;
   const inputShape = args.attrs.inputShape as unknown as Shape4;
   const g = convGeometry(inputShape, filter.shape as Shape4, args.attrs, false);
+  const simd = simdInputGradient(args.backend, dy, filter, g, inputShape);
+  if (simd) return simd;
   return withKernelScope(args.backend, (scope) => {
     if (useSubpixel(g)) return subpixelInputGradient(scope, dy, scope.transpose(filter, [0, 1, 3, 2]), 'Conv2D', g, inputShape);
     const { gradient, attrs } = prepareGradient(scope, dy, g);

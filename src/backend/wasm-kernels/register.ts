@@ -2,6 +2,7 @@ import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type Ke
 import { conv2DBackpropFilter, depthwiseConv2dNativeBackpropFilter } from './filter-gradients.js';
 import { conv2DBackpropInput, depthwiseConv2dNativeBackpropInput } from './input-gradients.js';
 import { makeReductionKernel } from './reductions.js';
+import { makeConvolutionKernel } from './simd-convolution.js';
 import { makeTileKernel } from './tile.js';
 import { makeTransposeKernel } from './transpose.js';
 
@@ -36,6 +37,11 @@ export function registerWasmTrainingKernels(): void {
   // Transpose NHWC -> CHWN: the filter gradient's input.
   const wasmTranspose = getKernel('Transpose', 'wasm');
   if (wasmTranspose) replaceKernel('Transpose', makeTransposeKernel(wasmTranspose.kernelFunc));
+  // Convolutions whose channels fit convolution.wat's tiles.
+  for (const convolution of ['Conv2D', 'FusedConv2D'] as const) {
+    const wasmKernel = getKernel(convolution, 'wasm');
+    if (wasmKernel) replaceKernel(convolution, makeConvolutionKernel(wasmKernel.kernelFunc));
+  }
   // Sum and Mean over leading axes: BatchNormalization's statistics and gradient.
   for (const reduction of ['Sum', 'Mean'] as const) {
     const wasmKernel = getKernel(reduction, 'wasm');

@@ -13,7 +13,7 @@ export interface EmscriptenHeap {
 }
 
 /** Our SIMD kernel modules (src/backend/wasm-kernels/*.wat, assembled by scripts/build-wasm.mjs). */
-const MODULES = { 'filter-gradient': ['filter_grad'] } as const;
+const MODULES = { 'filter-gradient': ['filter_grad'], convolution: ['conv_forward', 'conv_input_grad'] } as const;
 type ModuleName = keyof typeof MODULES;
 
 /** dist/wasm/, from src/backend/wasm-kernels (tests) or dist/src/backend/wasm-kernels (the CLI). */
@@ -66,6 +66,12 @@ export class SimdKernels {
     if (!pool) throw new Error(`SIMD kernel module ${name} is not loaded`);
     return pool;
   }
+}
+
+/** [begin, end) ranges splitting `count` items into at most `parts` nearly equal, non-empty parts. */
+export function splitRange(count: number, parts: number): Array<[number, number]> {
+  const n = Math.max(0, Math.min(parts, count));
+  return Array.from({ length: n }, (_, k) => [Math.floor((k * count) / n), Math.floor(((k + 1) * count) / n)]);
 }
 
 let active: SimdKernels | undefined;

@@ -187,6 +187,41 @@ describe('DepthwiseConv2dNative gradients on wasm', () => {
   }
 });
 
+describe('Conv2D and FusedConv2D on wasm', () => {
+  // convolution.wat takes output channels in multiples of 8 from at least 8 input channels;
+  // the rest (12 out, 3 in, sigmoid) are XNNPACK's, checked here too.
+  const convCases: Array<Case & { activation: 'linear' | 'relu' | 'relu6' | 'sigmoid'; bias: boolean }> = [
+    { name: '3x3 stride 1 same, 8 -> 16, relu, bias', input: [2, 7, 9, 8], filter: [3, 3], channelsOut: 16, stride: 1, pad: 'same', dilation: 1, activation: 'relu', bias: true },
+    { name: '3x3 stride 2 same, 11 -> 8, linear', input: [3, 9, 7, 11], filter: [3, 3], channelsOut: 8, stride: 2, pad: 'same', dilation: 1, activation: 'linear', bias: false },
+    { name: '5x4 stride 3 valid, 9 -> 24, relu6, bias', input: [2, 13, 12, 9], filter: [5, 4], channelsOut: 24, stride: 3, pad: 'valid', dilation: 1, activation: 'relu6', bias: true },
+    { name: '3x3 dilation 2 same, 16 -> 8, linear, bias', input: [1, 10, 9, 16], filter: [3, 3], channelsOut: 8, stride: 1, pad: 'same', dilation: 2, activation: 'linear', bias: true },
+    { name: '1x1 stride 2 valid, 8 -> 8, relu', input: [2, 6, 5, 8], filter: [1, 1], channelsOut: 8, stride: 2, pad: 'valid', dilation: 1, activation: 'relu', bias: false },
+    { name: '3x3 stride 1 same, 8 -> 12 (XNNPACK)', input: [2, 7, 9, 8], filter: [3, 3], channelsOut: 12, stride: 1, pad: 'same', dilation: 1, activation: 'relu', bias: true },
+    { name: '3x3 stride 1 same, 3 -> 8 (XNNPACK)', input: [2, 7, 9, 3], filter: [3, 3], channelsOut: 8, stride: 1, pad: 'same', dilation: 1, activation: 'linear', bias: false },
+    { name: '3x3 stride 1 same, 8 -> 8, sigmoid (XNNPACK)', input: [2, 7, 9, 8], filter: [3, 3], channelsOut: 8, stride: 1, pad: 'same', dilation: 1, activation: 'sigmoid', bias: true },
+  ];
+  for (const c of convCases) {
+    it(c.name, async () => {
+      const filterShape = [c.filter[0], c.filter[1], c.input[3], c.channelsOut];
+      const x = tf.tensor4d(randomArray(numel(c.input), 21), c.input);
+      const filter = tf.tensor4d(randomArray(numel(filterShape), 22), filterShape as [number, number, number, number]);
+      const bias = c.bias ? tf.tensor1d(randomArray(c.channelsOut, 23)) : undefined;
+      const args = { x, filter, strides: c.stride, pad: c.pad, dilations: c.dilation, bias, activation: c.activation };
+      await expectSameOnBothBackends(() => tf.fused.conv2d(args));
+      if (!c.bias && c.activation === 'linear') await expectSameOnBothBackends(() => tf.conv2d(x, filter, c.stride, c.pad, 'NHWC', c.dilation));
+    });
+  }
+
+  it('relu keeps NaN as NaN, as the cpu backend does', async () => {
+    const compute = () => {
+      const bias = tf.tensor1d([NaN, -1, 2, 0, 0, 0, 0, 0]);
+      return tf.fused.conv2d({ x: tf.zeros([1, 1, 1, 8]), filter: tf.zeros([1, 1, 8, 8]), strides: 1, pad: 'valid', bias, activation: 'relu' });
+    };
+    expect(Array.from(await onBackend('wasm', compute))).toEqual([NaN, 0, 2, 0, 0, 0, 0, 0]);
+    expect(Array.from(await onBackend('cpu', compute))).toEqual([NaN, 0, 2, 0, 0, 0, 0, 0]);
+  });
+});
+
 describe('wasm kernels inside a training gradient', () => {
   it('tf.grad of a conv -> depthwise -> conv chain equals the cpu backend, and frees its intermediates', async () => {
     const x = randomArray(2 * 9 * 9 * 3, 11);
