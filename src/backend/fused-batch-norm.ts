@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { BATCH_NORM_CHANNEL_MULTIPLE, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from './wasm-kernels/simd-batch-norm.js';
 
 interface BatchNormalizationLayer {
   axis: number;
@@ -20,30 +21,56 @@ interface BatchNormalizationLayer {
  * and (biased) variance for the moving averages.
  */
 function normalizeInTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number, onMoments: (mean: tf.Tensor, variance: tf.Tensor) => void): tf.Tensor {
-  const axes = x.shape.slice(0, -1).map((_, i) => i);
-  const count = x.size / x.shape[x.rank - 1];
+  const channels = x.shape[x.rank - 1];
+  const wasmPasses = tf.getBackend() === 'wasm' && channels % BATCH_NORM_CHANNEL_MULTIPLE === 0 && tf.getKernel(BATCH_NORM_TRAINING, 'wasm') != null;
   const normalize = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [xs, g, b] = args.slice(0, 3) as tf.Tensor[];
     const save = args[3] as tf.GradSaveFunc;
-    const mean = tf.mean(xs, axes);
-    const variance = tf.mean(tf.squaredDifference(xs, mean), axes);
+    const { value, mean, variance } = (wasmPasses ? wasmForward : opsForward)(xs, g, b, epsilon);
     onMoments(mean, variance);
     save([xs, g, mean, variance]);
     return {
-      value: tf.batchNorm(xs, mean, variance, b, g, epsilon),
+      value,
       gradFunc: (dy, saved) => {
         const [savedX, savedGamma, savedMean, savedVariance] = saved;
-        const inverseStd = tf.rsqrt(tf.add(savedVariance, epsilon));
-        const normalized = tf.mul(tf.sub(savedX, savedMean), inverseStd);
-        const dOffset = tf.sum(dy, axes);
-        const dScale = tf.sum(tf.mul(dy, normalized), axes);
-        const dInput = tf.mul(tf.sub(tf.sub(dy, tf.div(dOffset, count)), tf.mul(normalized, tf.div(dScale, count))), tf.mul(savedGamma, inverseStd));
-        return [dInput, dScale, dOffset];
+        return (wasmPasses ? wasmBackward : opsBackward)(dy as tf.Tensor, savedX, savedMean, savedVariance, savedGamma, epsilon);
       },
     };
   });
   return normalize(x, gamma, beta);
 }
+
+type Forward = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number) => { value: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor };
+type Backward = (dy: tf.Tensor, x: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, gamma: tf.Tensor, epsilon: number) => tf.Tensor[];
+
+const axesButLast = (x: tf.Tensor) => x.shape.slice(0, -1).map((_, i) => i);
+
+const opsForward: Forward = (x, gamma, beta, epsilon) => {
+  const axes = axesButLast(x);
+  const mean = tf.mean(x, axes);
+  const variance = tf.mean(tf.squaredDifference(x, mean), axes);
+  return { value: tf.batchNorm(x, mean, variance, beta, gamma, epsilon), mean, variance };
+};
+
+const opsBackward: Backward = (dy, x, mean, variance, gamma, epsilon) => {
+  const axes = axesButLast(x);
+  const count = x.size / x.shape[x.rank - 1];
+  const inverseStd = tf.rsqrt(tf.add(variance, epsilon));
+  const normalized = tf.mul(tf.sub(x, mean), inverseStd);
+  const dOffset = tf.sum(dy, axes);
+  const dScale = tf.sum(tf.mul(dy, normalized), axes);
+  const dInput = tf.mul(tf.sub(tf.sub(dy, tf.div(dOffset, count)), tf.mul(normalized, tf.div(dScale, count))), tf.mul(gamma, inverseStd));
+  return [dInput, dScale, dOffset];
+};
+
+/** The same maths in the wasm backend's SIMD passes (wasm-kernels/simd-batch-norm.ts). */
+const wasmForward: Forward = (x, gamma, beta, epsilon) => {
+  const [value, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAINING, { x, gamma, beta }, { epsilon }) as unknown as tf.Tensor[];
+  return { value, mean, variance };
+};
+
+const wasmBackward: Backward = (dy, x, mean, variance, gamma, epsilon) =>
+  tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD, { dy, x, mean, variance, gamma }, { epsilon }) as unknown as tf.Tensor[];
 
 let installed = false;
 

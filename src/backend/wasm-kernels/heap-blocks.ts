@@ -3,7 +3,7 @@ import type { EmscriptenHeap } from './simd-kernels.js';
 
 /** The parts of tfjs-backend-wasm's BackendWasm a kernel on its heap uses. */
 export interface WasmBackend extends KernelBackend {
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  makeOutput(shape: number[], dtype: 'float32', memoryOffset?: number, values?: Float32Array): TensorInfo;
   getMemoryOffset(dataId: DataId): number;
 }
 

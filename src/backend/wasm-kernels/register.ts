@@ -1,7 +1,8 @@
-import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs';
+import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type DataId, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import { conv2DBackpropFilter, depthwiseConv2dNativeBackpropFilter } from './filter-gradients.js';
 import { conv2DBackpropInput, depthwiseConv2dNativeBackpropInput } from './input-gradients.js';
 import { makeReductionKernel } from './reductions.js';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, batchNormTraining, batchNormTrainingGrad } from './simd-batch-norm.js';
 import { makeConvolutionKernel } from './simd-convolution.js';
 import { makeTileKernel } from './tile.js';
 import { makeTransposeKernel } from './transpose.js';
@@ -16,9 +17,20 @@ export const WASM_TRAINING_KERNELS: Array<{ kernelName: string; kernelFunc: Kern
   { kernelName: 'DepthwiseConv2dNativeBackpropFilter', kernelFunc: depthwiseConv2dNativeBackpropFilter as unknown as KernelFunc },
   { kernelName: 'DepthwiseConv2dNativeBackpropInput', kernelFunc: depthwiseConv2dNativeBackpropInput as unknown as KernelFunc },
   { kernelName: 'Conv2DBackpropInput', kernelFunc: conv2DBackpropInput as unknown as KernelFunc },
+  { kernelName: BATCH_NORM_TRAINING, kernelFunc: batchNormTraining },
+  { kernelName: BATCH_NORM_TRAINING_GRAD, kernelFunc: batchNormTrainingGrad },
 ];
 
 let registered = false;
+
+function makeIdentityKernel(copying: KernelFunc): KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as TensorInfo;
+    if (x.dtype === 'string') return copying(args);
+    (args.backend as unknown as { incRef(dataId: DataId): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+}
 
 /** Registers a kernel for wasm in place of any existing one, keeping the existing one's setup (its wasm bindings). */
 function replaceKernel(kernelName: string, kernelFunc: KernelFunc): void {
@@ -37,6 +49,10 @@ export function registerWasmTrainingKernels(): void {
   // Transpose NHWC -> CHWN: the filter gradient's input.
   const wasmTranspose = getKernel('Transpose', 'wasm');
   if (wasmTranspose) replaceKernel('Transpose', makeTransposeKernel(wasmTranspose.kernelFunc));
+  // Identity: a new reference to the same data, as the cpu backend does (wasm's copies it; a
+  // ResNet step makes 66 of them, 66 ms).
+  const wasmIdentity = getKernel('Identity', 'wasm');
+  if (wasmIdentity) replaceKernel('Identity', makeIdentityKernel(wasmIdentity.kernelFunc));
   // Convolutions whose channels fit convolution.wat's tiles.
   for (const convolution of ['Conv2D', 'FusedConv2D'] as const) {
     const wasmKernel = getKernel(convolution, 'wasm');

@@ -13,7 +13,11 @@ export interface EmscriptenHeap {
 }
 
 /** Our SIMD kernel modules (src/backend/wasm-kernels/*.wat, assembled by scripts/build-wasm.mjs). */
-const MODULES = { 'filter-gradient': ['filter_grad'], convolution: ['conv_forward', 'conv_input_grad'] } as const;
+const MODULES = {
+  'filter-gradient': ['filter_grad'],
+  convolution: ['conv_forward', 'conv_input_grad'],
+  'batch-norm': ['sums', 'sq_dev_sums', 'grad_sums', 'affine', 'affine2'],
+} as const;
 type ModuleName = keyof typeof MODULES;
 
 /** dist/wasm/, from src/backend/wasm-kernels (tests) or dist/src/backend/wasm-kernels (the CLI). */

@@ -245,6 +245,26 @@ describe('wasm kernels inside a training gradient', () => {
   });
 });
 
+describe('Identity on wasm', () => {
+  it('shares the data: either tensor can be disposed first, and the other still reads it', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const dataIds = backend.numDataIds();
+    const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+    const y = tf.clone(x); // the Identity kernel
+    expect(backend.numDataIds()).toBe(dataIds + 1);
+    x.dispose();
+    expect(Array.from(await y.data())).toEqual([1, 2, 3, 4, 5, 6]);
+    const z = tf.clone(y);
+    y.dispose();
+    expect(Array.from(await z.data())).toEqual([1, 2, 3, 4, 5, 6]);
+    z.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(backend.numDataIds()).toBe(dataIds);
+  });
+});
+
 describe('Tile on wasm', () => {
   for (const [shape, reps] of [
     [[1, 1, 1, 5], [3, 4, 2, 1]],
