@@ -4,6 +4,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { MorphnetError } from '../errors.js';
+import { installConvTrainingPath } from './conv-training.js';
 import { installFusedBatchNorm } from './fused-batch-norm.js';
 import { registerWasmTrainingKernels } from './wasm-kernels/register.js';
 import { registerWasmBackend, WASM_MAX_THREADS, wasmThreadsCount } from './wasm-backend.js';
@@ -128,6 +129,7 @@ export async function initBackend(request: BackendRequest = 'auto', configThread
   }
   choice ??= await useCpu(skipped);
   installFusedBatchNorm();
+  installConvTrainingPath();
   active = choice;
   return choice;
 }
