@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { BATCH_NORM_CHANNEL_MULTIPLE, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from './wasm-kernels/simd-batch-norm.js';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from './wasm-kernels/simd-batch-norm.js';
 
 interface BatchNormalizationLayer {
   axis: number;
@@ -21,8 +21,7 @@ interface BatchNormalizationLayer {
  * and (biased) variance for the moving averages.
  */
 function normalizeInTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number, onMoments: (mean: tf.Tensor, variance: tf.Tensor) => void): tf.Tensor {
-  const channels = x.shape[x.rank - 1];
-  const wasmPasses = tf.getBackend() === 'wasm' && channels % BATCH_NORM_CHANNEL_MULTIPLE === 0 && tf.getKernel(BATCH_NORM_TRAINING, 'wasm') != null;
+  const wasmPasses = tf.getBackend() === 'wasm' && tf.getKernel(BATCH_NORM_TRAINING, 'wasm') != null;
   const normalize = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [xs, g, b] = args.slice(0, 3) as tf.Tensor[];
     const save = args[3] as tf.GradSaveFunc;

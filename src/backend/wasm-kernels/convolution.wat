@@ -7,7 +7,8 @@
 ;; for the input gradient) in registers, and is written back. The two differ only in which side
 ;; of the position -> pixel map is read and which is written, and in the weights' layout
 ;; ([tap][K][C]: the filter itself forward, its channel axes swapped for the gradient).
-;; The result's channels C must be a multiple of 8. A thread takes a range of samples.
+;; The result's channels C must be a multiple of 8 (the caller pads the weights and compacts
+;; the result otherwise). A thread takes a range of samples.
 ;;
 ;; The build writes two binaries: this one (shared memory, for the threaded tfjs build) and one
 ;; whose memory import is not shared (the single-threaded build).
@@ -223,6 +224,20 @@
     (local.set $start (i32.add (i32.load offset=0 (local.get $g)) (i32.mul (local.get $n0) (local.get $sample))))
     (memory.fill (local.get $start) (i32.const 0) (i32.mul (i32.sub (local.get $n1) (local.get $n0)) (local.get $sample)))
     (call $convolve (local.get $g) (local.get $n0) (local.get $n1)))
+
+;; Rows [r0, r1) of a [rows][srcRow bytes] block copied to [rows][dstRow bytes] (dstRow <=
+  ;; srcRow): drops the padding channels of a result computed 8 channels wide.
+  (func (export "compact_rows") (param $src i32) (param $dst i32) (param $r0 i32) (param $r1 i32) (param $srcRow i32) (param $dstRow i32)
+    (local $r i32)
+    (local.set $r (local.get $r0))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $r) (local.get $r1)))
+        (memory.copy (i32.add (local.get $dst) (i32.mul (local.get $r) (local.get $dstRow)))
+                     (i32.add (local.get $src) (i32.mul (local.get $r) (local.get $srcRow)))
+                     (local.get $dstRow))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rows))))
 
   ;; The first output index i with i*stride + off >= 0.
   (func $firstInside (param $off i32) (param $stride i32) (result i32)

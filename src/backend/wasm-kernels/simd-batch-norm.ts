@@ -3,16 +3,16 @@ import { HeapBlocks, type WasmBackend } from './heap-blocks.js';
 import { simdKernelsFor, splitRange, type SimdKernels } from './simd-kernels.js';
 
 /**
- * Batch normalization's training step in a few passes of batch-norm.wat (channels last, the
- * channel count a multiple of 4): forward 3 passes (sum, squared deviations, normalize),
- * backward 2 (the two sums, dx), where composing tfjs ops takes ~13. Registered for wasm under
- * these names; fused-batch-norm.ts calls them there.
+ * Batch normalization's training step in a few passes of batch-norm.wat (channels last):
+ * forward 3 passes (sum, squared deviations, normalize), backward 2 (the two sums, dx), where
+ * composing tfjs ops takes ~13. Registered for wasm under these names; fused-batch-norm.ts
+ * calls them there.
  */
 export const BATCH_NORM_TRAINING = 'MorphnetBatchNormTraining';
 export const BATCH_NORM_TRAINING_GRAD = 'MorphnetBatchNormTrainingGrad';
 
-/** Channels a SIMD lane set takes: batch-norm.wat needs a multiple. */
-export const BATCH_NORM_CHANNEL_MULTIPLE = 4;
+/** The sums' blocks are flushed 4 floats at a time: room for the last vector. */
+const SUM_SLACK_FLOATS = 3;
 
 type KernelArgs = { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs: NamedAttrMap };
 
@@ -44,7 +44,7 @@ class Passes {
   /** Per-channel sums (`totals` vectors of C) of one of the sum exports, each thread over its rows, added in float64. */
   sums(exportName: string, leadingArgs: number[], totals: number): Float64Array[] {
     const jobs = splitRange(this.rows, this.kernels.threads('batch-norm'));
-    const block = this.channels * totals * 4;
+    const block = (this.channels * totals + SUM_SLACK_FLOATS) * 4;
     const out = this.heap.allocate(block * jobs.length);
     const scratch = this.heap.allocate(block * jobs.length);
     this.kernels.run(

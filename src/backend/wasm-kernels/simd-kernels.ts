@@ -15,7 +15,7 @@ export interface EmscriptenHeap {
 /** Our SIMD kernel modules (src/backend/wasm-kernels/*.wat, assembled by scripts/build-wasm.mjs). */
 const MODULES = {
   'filter-gradient': ['filter_grad'],
-  convolution: ['conv_forward', 'conv_input_grad'],
+  convolution: ['conv_forward', 'conv_input_grad', 'compact_rows'],
   'batch-norm': ['sums', 'sq_dev_sums', 'grad_sums', 'affine', 'affine2'],
 } as const;
 type ModuleName = keyof typeof MODULES;

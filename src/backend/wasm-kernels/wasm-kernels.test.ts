@@ -64,6 +64,8 @@ const CASES: Case[] = [
   { name: '3x3 stride 1 same, 9 -> 13 channels', input: [2, 6, 7, 9], filter: [3, 3], channelsOut: 13, stride: 1, pad: 'same', dilation: 1 },
   { name: '3x3 stride 2 same, 8 -> 16 channels', input: [3, 9, 8, 8], filter: [3, 3], channelsOut: 16, stride: 2, pad: 'same', dilation: 1 },
   { name: '5x4 stride 2 valid, 12 -> 10 channels', input: [2, 13, 11, 12], filter: [5, 4], channelsOut: 10, stride: 2, pad: 'valid', dilation: 1 },
+  // dx has 33 channels: the convolution kernel computes 40 and compacts.
+  { name: '3x3 stride 2 same, 33 -> 8 channels', input: [2, 7, 6, 33], filter: [3, 3], channelsOut: 8, stride: 2, pad: 'same', dilation: 1 },
 ];
 
 const DILATED: Case[] = [
@@ -188,14 +190,17 @@ describe('DepthwiseConv2dNative gradients on wasm', () => {
 });
 
 describe('Conv2D and FusedConv2D on wasm', () => {
-  // convolution.wat takes output channels in multiples of 8 from at least 8 input channels;
-  // the rest (12 out, 3 in, sigmoid) are XNNPACK's, checked here too.
+  // convolution.wat takes output channels in multiples of 8, or from 32 up (padded to the next
+  // multiple of 8), from at least 8 input channels; the rest (12 out, 3 in, sigmoid) are
+  // XNNPACK's, checked here too.
   const convCases: Array<Case & { activation: 'linear' | 'relu' | 'relu6' | 'sigmoid'; bias: boolean }> = [
     { name: '3x3 stride 1 same, 8 -> 16, relu, bias', input: [2, 7, 9, 8], filter: [3, 3], channelsOut: 16, stride: 1, pad: 'same', dilation: 1, activation: 'relu', bias: true },
     { name: '3x3 stride 2 same, 11 -> 8, linear', input: [3, 9, 7, 11], filter: [3, 3], channelsOut: 8, stride: 2, pad: 'same', dilation: 1, activation: 'linear', bias: false },
     { name: '5x4 stride 3 valid, 9 -> 24, relu6, bias', input: [2, 13, 12, 9], filter: [5, 4], channelsOut: 24, stride: 3, pad: 'valid', dilation: 1, activation: 'relu6', bias: true },
     { name: '3x3 dilation 2 same, 16 -> 8, linear, bias', input: [1, 10, 9, 16], filter: [3, 3], channelsOut: 8, stride: 1, pad: 'same', dilation: 2, activation: 'linear', bias: true },
     { name: '1x1 stride 2 valid, 8 -> 8, relu', input: [2, 6, 5, 8], filter: [1, 1], channelsOut: 8, stride: 2, pad: 'valid', dilation: 1, activation: 'relu', bias: false },
+    { name: '3x3 stride 2 same, 9 -> 33, relu, bias (padded to 40)', input: [3, 9, 8, 9], filter: [3, 3], channelsOut: 33, stride: 2, pad: 'same', dilation: 1, activation: 'relu', bias: true },
+    { name: '3x3 stride 1 valid, 16 -> 37, linear (padded to 40)', input: [2, 6, 7, 16], filter: [3, 3], channelsOut: 37, stride: 1, pad: 'valid', dilation: 1, activation: 'linear', bias: false },
     { name: '3x3 stride 1 same, 8 -> 12 (XNNPACK)', input: [2, 7, 9, 8], filter: [3, 3], channelsOut: 12, stride: 1, pad: 'same', dilation: 1, activation: 'relu', bias: true },
     { name: '3x3 stride 1 same, 3 -> 8 (XNNPACK)', input: [2, 7, 9, 3], filter: [3, 3], channelsOut: 8, stride: 1, pad: 'same', dilation: 1, activation: 'linear', bias: false },
     { name: '3x3 stride 1 same, 8 -> 8, sigmoid (XNNPACK)', input: [2, 7, 9, 8], filter: [3, 3], channelsOut: 8, stride: 1, pad: 'same', dilation: 1, activation: 'sigmoid', bias: true },
