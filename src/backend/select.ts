@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { MorphnetError } from '../errors.js';
 import { installConvTrainingPath } from './conv-training.js';
 import { installFusedBatchNorm } from './fused-batch-norm.js';
+import { installReluGradient } from './relu-gradient.js';
 import { registerWasmTrainingKernels } from './wasm-kernels/register.js';
 import { registerWasmBackend, WASM_MAX_THREADS, wasmThreadsCount } from './wasm-backend.js';
 
@@ -130,6 +131,7 @@ export async function initBackend(request: BackendRequest = 'auto', configThread
   choice ??= await useCpu(skipped);
   installFusedBatchNorm();
   installConvTrainingPath();
+  installReluGradient();
   active = choice;
   return choice;
 }

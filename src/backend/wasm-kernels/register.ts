@@ -4,6 +4,7 @@ import { conv2DBackpropInput, depthwiseConv2dNativeBackpropInput } from './input
 import { makeReductionKernel } from './reductions.js';
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, batchNormTraining, batchNormTrainingGrad } from './simd-batch-norm.js';
 import { makeConvolutionKernel } from './simd-convolution.js';
+import { RELU_GRAD, reluGrad } from './simd-relu-grad.js';
 import { makeTileKernel } from './tile.js';
 import { makeTransposeKernel } from './transpose.js';
 
@@ -19,6 +20,7 @@ export const WASM_TRAINING_KERNELS: Array<{ kernelName: string; kernelFunc: Kern
   { kernelName: 'Conv2DBackpropInput', kernelFunc: conv2DBackpropInput as unknown as KernelFunc },
   { kernelName: BATCH_NORM_TRAINING, kernelFunc: batchNormTraining },
   { kernelName: BATCH_NORM_TRAINING_GRAD, kernelFunc: batchNormTrainingGrad },
+  { kernelName: RELU_GRAD, kernelFunc: reluGrad },
 ];
 
 let registered = false;

@@ -17,6 +17,7 @@ const MODULES = {
   'filter-gradient': ['filter_grad'],
   convolution: ['conv_forward', 'conv_input_grad', 'compact_rows'],
   'batch-norm': ['sums', 'sq_dev_sums', 'grad_sums', 'affine', 'affine2'],
+  'relu-grad': ['relu_grad'],
 } as const;
 type ModuleName = keyof typeof MODULES;
 
