@@ -1,6 +1,6 @@
 import type { KernelBackend, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { HeapBlocks, type WasmBackend } from './heap-blocks.js';
-import { simdKernelsFor, splitRange, type SimdKernels } from './simd-kernels.js';
+import { PARALLEL_PASS_MIN_FLOATS, simdKernelsFor, splitRange, type SimdKernels } from './simd-kernels.js';
 
 /**
  * Batch normalization's training step in a few passes of batch-norm.wat (channels last):
@@ -33,6 +33,12 @@ class Passes {
     this.rows = x.shape.reduce((a, b) => a * b, 1) / this.channels;
   }
 
+  /** Row ranges, one per thread, or all rows on this thread for a small tensor. */
+  rowRanges(): Array<[number, number]> {
+    const threads = this.rows * this.channels < PARALLEL_PASS_MIN_FLOATS ? 1 : this.kernels.threads('batch-norm');
+    return splitRange(this.rows, threads);
+  }
+
   offset(t: TensorInfo): number {
     return this.backend.getMemoryOffset(t.dataId);
   }
@@ -43,7 +49,7 @@ class Passes {
 
   /** Per-channel sums (`totals` vectors of C) of one of the sum exports, each thread over its rows, added in float64. */
   sums(exportName: string, leadingArgs: number[], totals: number): Float64Array[] {
-    const jobs = splitRange(this.rows, this.kernels.threads('batch-norm'));
+    const jobs = this.rowRanges();
     const block = (this.channels * totals + SUM_SLACK_FLOATS) * 4;
     const out = this.heap.allocate(block * jobs.length);
     const scratch = this.heap.allocate(block * jobs.length);
@@ -68,7 +74,7 @@ class Passes {
     const coef = this.heap.allocate(coefficients.length * this.channels * 4);
     this.heap.floats().set(coefficients.flatMap((row) => Array.from(row)), coef / 4);
     const result = this.backend.makeOutput(shape, 'float32');
-    const jobs = splitRange(this.rows, this.kernels.threads('batch-norm'));
+    const jobs = this.rowRanges();
     this.kernels.run('batch-norm', exportName, jobs.map(([r0, r1]) => [...inputs, coef, r0, r1, this.channels, this.offset(result)]));
     return result;
   }

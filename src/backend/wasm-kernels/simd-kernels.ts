@@ -73,6 +73,14 @@ export class SimdKernels {
   }
 }
 
+/**
+ * Below this many floats a memory-bound pass (batch-norm.wat, relu-grad.wat) runs on the
+ * calling thread alone: waking a worker cost more than it saved (zoo:cnn, batch 64, whose
+ * largest activation is 1.6M floats: 1.5 ms a step faster on one thread; zoo:resnet-small's
+ * 8.4M the same either way).
+ */
+export const PARALLEL_PASS_MIN_FLOATS = 1 << 21;
+
 /** [begin, end) ranges splitting `count` items into at most `parts` nearly equal, non-empty parts. */
 export function splitRange(count: number, parts: number): Array<[number, number]> {
   const n = Math.max(0, Math.min(parts, count));

@@ -1,6 +1,6 @@
 import type { KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import type { WasmBackend } from './heap-blocks.js';
-import { simdKernelsFor, splitRange } from './simd-kernels.js';
+import { PARALLEL_PASS_MIN_FLOATS, simdKernelsFor, splitRange } from './simd-kernels.js';
 
 /** Registered for wasm under this name; relu-gradient.ts uses it there. */
 export const RELU_GRAD = 'MorphnetReluGrad';
@@ -18,7 +18,8 @@ export const reluGrad: KernelFunc = (kernelArgs) => {
   const size = x.shape.reduce((a, b) => a * b, 1);
   const vectors = Math.ceil(size / VECTOR);
   const offset = (t: TensorInfo) => wasm.getMemoryOffset(t.dataId);
-  const jobs = splitRange(vectors, kernels.threads('relu-grad')).map(([v0, v1]) => [offset(dy), offset(x), offset(result), v0 * VECTOR, Math.min(size, v1 * VECTOR)]);
+  const threads = size < PARALLEL_PASS_MIN_FLOATS ? 1 : kernels.threads('relu-grad');
+  const jobs = splitRange(vectors, threads).map(([v0, v1]) => [offset(dy), offset(x), offset(result), v0 * VECTOR, Math.min(size, v1 * VECTOR)]);
   try {
     kernels.run('relu-grad', 'relu_grad', jobs);
     return result;

@@ -250,6 +250,65 @@ describe('wasm kernels inside a training gradient', () => {
   });
 });
 
+describe('BatchNormalization passes on wasm (batch-norm.wat)', () => {
+  /**
+   * mean, biased variance and y = gamma (x - mean) / sqrt(var + eps) + beta per channel, then
+   * dbeta = sum dy, dgamma = sum dy x^, dx = gamma / sqrt(var + eps) (dy - dbeta/M - x^ dgamma/M),
+   * all in float64 here. 131 channels: 32 vectors and 3 single channels a row.
+   */
+  function reference(x: Float32Array, dy: Float32Array, gamma: Float32Array, beta: Float32Array, channels: number, epsilon: number) {
+    const rows = x.length / channels;
+    const mean = new Float64Array(channels);
+    const variance = new Float64Array(channels);
+    for (let i = 0; i < x.length; i++) mean[i % channels] += x[i] / rows;
+    for (let i = 0; i < x.length; i++) variance[i % channels] += (x[i] - mean[i % channels]) ** 2 / rows;
+    const inverseStd = variance.map((v) => 1 / Math.sqrt(v + epsilon));
+    const normalized = Float64Array.from(x, (v, i) => (v - mean[i % channels]) * inverseStd[i % channels]);
+    const y = normalized.map((v, i) => gamma[i % channels] * v + beta[i % channels]);
+    const dBeta = new Float64Array(channels);
+    const dGamma = new Float64Array(channels);
+    for (let i = 0; i < x.length; i++) {
+      dBeta[i % channels] += dy[i];
+      dGamma[i % channels] += dy[i] * normalized[i];
+    }
+    const dx = Float64Array.from(dy, (d, i) => {
+      const c = i % channels;
+      return gamma[c] * inverseStd[c] * (d - dBeta[c] / rows - (normalized[i] * dGamma[c]) / rows);
+    });
+    return { y, mean, variance, dx, dGamma, dBeta };
+  }
+
+  const worst = (actual: ArrayLike<number>, expected: ArrayLike<number>) => {
+    let scale = 0;
+    for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
+    let error = 0;
+    for (let i = 0; i < actual.length; i++) error = Math.max(error, Math.abs(actual[i] - expected[i]) / scale);
+    return error;
+  };
+
+  // 16,009 x 131 = 2,097,179 floats: past PARALLEL_PASS_MIN_FLOATS, rows split between threads;
+  // 37 x 131 on the calling thread alone.
+  for (const rows of [16_009, 37]) {
+    it(`forward and backward of ${rows} rows x 131 channels equal float64 arithmetic to 1e-5`, async () => {
+      await tf.setBackend('wasm');
+      const channels = 131;
+      const epsilon = 1e-3;
+      const x = randomArray(rows * channels, 31).map((v, i) => 3 * v + (i % channels) / 10);
+      const dy = randomArray(rows * channels, 32);
+      const gamma = randomArray(channels, 33).map((v) => v + 1);
+      const beta = randomArray(channels, 34);
+      const expected = reference(x, dy, gamma, beta, channels, epsilon);
+      const inputs = { x: tf.tensor2d(x, [rows, channels]), gamma: tf.tensor1d(gamma), beta: tf.tensor1d(beta) };
+      const [y, mean, variance] = tf.engine().runKernel('MorphnetBatchNormTraining', inputs, { epsilon }) as unknown as tf.Tensor[];
+      const grads = tf.engine().runKernel('MorphnetBatchNormTrainingGrad', { dy: tf.tensor2d(dy, [rows, channels]), x: inputs.x, mean, variance, gamma: inputs.gamma }, { epsilon }) as unknown as tf.Tensor[];
+      const [dx, dGamma, dBeta] = grads;
+      const pairs: Array<[tf.Tensor, Float64Array]> = [[y, expected.y], [mean, expected.mean], [variance, expected.variance], [dx, expected.dx], [dGamma, expected.dGamma], [dBeta, expected.dBeta]];
+      for (const [i, [tensor, values]] of pairs.entries()) expect(worst(tensor.dataSync(), values), `output ${i}`).toBeLessThan(1e-5);
+      tf.dispose([y, mean, variance, ...grads, ...Object.values(inputs)]);
+    });
+  }
+});
+
 describe('Identity on wasm', () => {
   it('shares the data: either tensor can be disposed first, and the other still reads it', async () => {
     await tf.setBackend('wasm');
