@@ -1,4 +1,5 @@
 import { benchCost } from './cost.js';
+import { profileTrainStep } from './kernel-profile.js';
 import { benchRegularizer } from './regularizer.js';
 import type { BackendRequest } from '../src/backend/select.js';
 import { benchTrainStep } from './train-step.js';
@@ -7,6 +8,13 @@ import { benchTrainStep } from './train-step.js';
  * Benchmarks, run with `npm run bench -- <name> [--json]`. Each reports ratios against a
  * baseline measured in the same process. Never part of `npm test`.
  */
+function optionOf(args: string[]) {
+  return (name: string) => {
+    const index = args.indexOf(name);
+    return index >= 0 ? args[index + 1] : undefined;
+  };
+}
+
 const BENCHES: Record<string, (json: boolean, args: string[]) => Promise<void>> = {
   cost: async (json) => {
     const result = await benchCost(5);
@@ -19,10 +27,7 @@ const BENCHES: Record<string, (json: boolean, args: string[]) => Promise<void>> 
     console.log(`zoo:cnn on mnist, batch 64, ${result.steps} steps each, alternating: ${result.msPerStepWithout.toFixed(1)} ms/step without the regularizer, ${result.msPerStepWith.toFixed(1)} with it: ratio ${result.ratio.toFixed(3)}`);
   },
   'train-step': async (json, args) => {
-    const option = (name: string) => {
-      const index = args.indexOf(name);
-      return index >= 0 ? args[index + 1] : undefined;
-    };
+    const option = optionOf(args);
     const backends = (option('--backends') ?? 'tensorflow,wasm').split(',') as BackendRequest[];
     const models = option('--models')?.split(',');
     const result = await benchTrainStep({ backends, stepsScale: Number(option('--steps-scale') ?? 1), models });
@@ -33,6 +38,24 @@ const BENCHES: Record<string, (json: boolean, args: string[]) => Promise<void>> 
       console.log(`  ${c.model.padEnd(13)} ${c.backend.padEnd(10)} threads ${c.threads}  batch ${String(c.batch).padStart(3)}  ${c.msPerStep.toFixed(1).padStart(9)}${torch}  (${c.steps} steps)`);
     }
     if (!result.cases.some((c) => c.torchMsPerStep)) console.log('  (no PyTorch figures: /usr/bin/python3 has no torch; apt-get install python3-torch)');
+  },
+  // npm run bench -- profile [--model cnn] [--batch 64] [--backend wasm] [--threads N] [--steps 10] [--shapes] [--top 15]
+  profile: async (json, args) => {
+    const option = optionOf(args);
+    const result = await profileTrainStep({
+      backend: (option('--backend') ?? 'wasm') as BackendRequest,
+      model: option('--model') ?? 'cnn',
+      batch: Number(option('--batch') ?? 64),
+      threads: option('--threads') ? Number(option('--threads')) : undefined,
+      steps: Number(option('--steps') ?? 10),
+      shapes: args.includes('--shapes'),
+    });
+    if (json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
+    console.log(`${result.model} batch ${result.batch} on ${result.backend} (${result.threads} threads): ${result.msPerStep.toFixed(1)} ms a step over ${result.steps} steps`);
+    console.log('(a kernel made of other kernels counts their time too)');
+    for (const k of result.kernels.slice(0, Number(option('--top') ?? 15))) {
+      console.log(`  ${k.kernel.padEnd(60)} ${k.msPerStep.toFixed(1).padStart(8)} ms  ${(100 * k.share).toFixed(1).padStart(5)}%  ${String(Math.round(k.callsPerStep)).padStart(4)} calls`);
+    }
   },
 };
 
