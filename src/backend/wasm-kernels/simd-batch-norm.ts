@@ -14,6 +14,9 @@ export const BATCH_NORM_TRAINING_GRAD = 'MorphnetBatchNormTrainingGrad';
 /** The sums' blocks are flushed 4 floats at a time: room for the last vector. */
 const SUM_SLACK_FLOATS = 3;
 
+/** Row ranges the sums always split into (whatever the threads), each with its own total. */
+const SUM_PARTS = 8;
+
 type KernelArgs = { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs: NamedAttrMap };
 
 /** One call's view of the heap: tensors by offset, scratch blocks, the kernels. */
@@ -33,10 +36,9 @@ class Passes {
     this.rows = x.shape.reduce((a, b) => a * b, 1) / this.channels;
   }
 
-  /** Row ranges, one per thread, or all rows on this thread for a small tensor. */
-  rowRanges(): Array<[number, number]> {
-    const threads = this.rows * this.channels < PARALLEL_PASS_MIN_FLOATS ? 1 : this.kernels.threads('batch-norm');
-    return splitRange(this.rows, threads);
+  /** Threads a pass uses: one for a small tensor. */
+  threads(): number {
+    return this.rows * this.channels < PARALLEL_PASS_MIN_FLOATS ? 1 : this.kernels.threads('batch-norm');
   }
 
   offset(t: TensorInfo): number {
@@ -47,21 +49,23 @@ class Passes {
     return this.heap.floats().slice(this.offset(t) / 4, this.offset(t) / 4 + this.channels);
   }
 
-  /** Per-channel sums (`totals` vectors of C) of one of the sum exports, each thread over its rows, added in float64. */
+  /**
+   * Per-channel sums (`totals` vectors of C) of one of the sum exports over SUM_PARTS fixed
+   * row ranges, as many at a time as there are threads, the parts added in float64 in order:
+   * the same bits with any number of threads.
+   */
   sums(exportName: string, leadingArgs: number[], totals: number): Float64Array[] {
-    const jobs = this.rowRanges();
+    const parts = splitRange(this.rows, SUM_PARTS);
     const block = (this.channels * totals + SUM_SLACK_FLOATS) * 4;
-    const out = this.heap.allocate(block * jobs.length);
-    const scratch = this.heap.allocate(block * jobs.length);
-    this.kernels.run(
-      'batch-norm',
-      exportName,
-      jobs.map(([r0, r1], k) => [...leadingArgs, r0, r1, this.channels, out + k * block, scratch + k * block]),
-    );
+    const out = this.heap.allocate(block * parts.length);
+    const scratch = this.heap.allocate(block * parts.length);
+    const jobs = parts.map(([r0, r1], k) => [...leadingArgs, r0, r1, this.channels, out + k * block, scratch + k * block]);
+    const threads = this.threads();
+    for (let first = 0; first < jobs.length; first += threads) this.kernels.run('batch-norm', exportName, jobs.slice(first, first + threads));
     const floats = this.heap.floats();
     return Array.from({ length: totals }, (_, t) => {
       const sum = new Float64Array(this.channels);
-      for (let k = 0; k < jobs.length; k++) {
+      for (let k = 0; k < parts.length; k++) {
         const start = (out + k * block) / 4 + t * this.channels;
         for (let c = 0; c < this.channels; c++) sum[c] += floats[start + c];
       }
@@ -74,7 +78,7 @@ class Passes {
     const coef = this.heap.allocate(coefficients.length * this.channels * 4);
     this.heap.floats().set(coefficients.flatMap((row) => Array.from(row)), coef / 4);
     const result = this.backend.makeOutput(shape, 'float32');
-    const jobs = this.rowRanges();
+    const jobs = splitRange(this.rows, this.threads());
     this.kernels.run('batch-norm', exportName, jobs.map(([r0, r1]) => [...inputs, coef, r0, r1, this.channels, this.offset(result)]));
     return result;
   }

@@ -307,6 +307,27 @@ describe('BatchNormalization passes on wasm (batch-norm.wat)', () => {
       tf.dispose([y, mean, variance, ...grads, ...Object.values(inputs)]);
     });
   }
+
+  it('gives the same bits with 1 and 2 threads (the sums always split into the same 8 parts)', async () => {
+    const channels = 131;
+    const rows = 16_009;
+    const x = randomArray(rows * channels, 41);
+    const dy = randomArray(rows * channels, 42);
+    const run = async (threads: number) => {
+      await initBackend('wasm', threads);
+      return tf.tidy(() => {
+        const gamma = tf.ones([channels]);
+        const inputs = { x: tf.tensor2d(x, [rows, channels]), gamma, beta: tf.zeros([channels]) };
+        const [y, mean, variance] = tf.engine().runKernel('MorphnetBatchNormTraining', inputs, { epsilon: 1e-3 }) as unknown as tf.Tensor[];
+        const grads = tf.engine().runKernel('MorphnetBatchNormTrainingGrad', { dy: tf.tensor2d(dy, [rows, channels]), x: inputs.x, mean, variance, gamma }, { epsilon: 1e-3 }) as unknown as tf.Tensor[];
+        return [y, mean, variance, ...grads].map((t) => Buffer.from((t.dataSync() as Float32Array).slice().buffer));
+      });
+    };
+    const one = await run(1);
+    const two = await run(2);
+    await initBackend('wasm');
+    two.forEach((bytes, i) => expect(bytes.equals(one[i]), `output ${i} bit for bit`).toBe(true));
+  });
 });
 
 describe('Identity on wasm', () => {
