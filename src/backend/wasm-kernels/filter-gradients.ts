@@ -85,7 +85,7 @@ export function conv2DBackpropFilter(args: { inputs: Record<string, TensorInfo>;
     const words = [...convolutionWords([xPointer, dyPointer, grad], [batch, inChannels, outChannels], g), paddedIn, paddedOut, rowsPerBlock(g.outWidth)];
     const geometry = heap.allocate(words.length * 4);
     heap.ints().set(words, geometry / 4);
-    const jobs = filterGradientJobs(taps, paddedIn / 4, kernels.threads('filter-gradient'));
+    const jobs = filterGradientJobs(taps, paddedIn / 4, kernels.threads);
     kernels.run('filter-gradient', 'filter_grad', jobs.map((job) => [geometry, ...job]));
     if (!unpadded) unpadChannels(heap.floats(), grad, backend.getMemoryOffset(out.dataId), taps, [paddedIn, paddedOut], [inChannels, outChannels]);
     return out;

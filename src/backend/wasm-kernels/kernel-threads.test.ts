@@ -28,10 +28,10 @@ describe('KernelThreads', () => {
 
   it('runs job 0 on the caller and the others on workers, each writing its own memory', async () => {
     const module = await WebAssembly.compile(readFileSync(BINARY));
-    pool = await KernelThreads.start(module, memory, ['filter_grad'], 2);
+    pool = await KernelThreads.start([{ name: 'filter-gradient', module, exportNames: ['filter_grad'] }], memory, 2);
     expect(pool.threads).toBe(2);
     const [first, second] = [writeProblem(0), writeProblem(4096)];
-    pool.run('filter_grad', [
+    pool.run('filter-gradient.filter_grad', [
       [0, 0, 1, 0, 1],
       [4096, 0, 1, 0, 1],
     ]);
@@ -43,9 +43,9 @@ describe('KernelThreads', () => {
   it('a job that traps in a worker fails the call, and the pool keeps working', () => {
     writeProblem(0);
     // The worker's geometry pointer is past the end of memory: its loads trap.
-    expect(() => pool.run('filter_grad', [[0, 0, 1, 0, 1], [memory.buffer.byteLength, 0, 1, 0, 1]])).toThrow(/filter_grad failed in a kernel thread/);
+    expect(() => pool.run('filter-gradient.filter_grad', [[0, 0, 1, 0, 1], [memory.buffer.byteLength, 0, 1, 0, 1]])).toThrow(/filter-gradient.filter_grad failed in a kernel thread/);
     const dW = writeProblem(0);
-    pool.run('filter_grad', [[0, 0, 1, 0, 1]]);
+    pool.run('filter-gradient.filter_grad', [[0, 0, 1, 0, 1]]);
     expect(new Float32Array(memory.buffer, dW, 1)[0]).toBe(11);
   });
 });

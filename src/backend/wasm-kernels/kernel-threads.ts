@@ -10,15 +10,17 @@ const ARGS = 8; // then MAX_ARGS i32 arguments per job
 const MAX_ARGS = 8;
 
 /**
- * The worker: instantiates the kernel module on the shared memory, posts 'ready', then sleeps
+ * The worker: instantiates the kernel modules on the shared memory, posts 'ready', then sleeps
  * on GENERATION; on each bump it runs its job (if the dispatch has one for it) and counts
  * PENDING down, waking the caller when it reaches zero. Runs as a CommonJS eval script.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { module, memory, control, index, exportNames } = workerData;
-const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const kernels = exportNames.map((name) => exports[name]);
+const { modules, memory, control, index } = workerData;
+const kernels = modules.flatMap(({ module, exportNames }) => {
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  return exportNames.map((name) => exports[name]);
+});
 const ctl = new Int32Array(control);
 parentPort.postMessage('ready');
 let seen = 0;
@@ -35,8 +37,15 @@ for (;;) {
   if (Atomics.sub(ctl, ${PENDING}, 1) === 1) Atomics.notify(ctl, ${PENDING});
 }`;
 
+/** A compiled kernel module and the exports the pool may run, named module.export. */
+export interface KernelModule {
+  name: string;
+  module: WebAssembly.Module;
+  exportNames: string[];
+}
+
 /**
- * A pool of Node workers running exports of one wasm module on a shared memory, for kernels
+ * A pool of Node workers running exports of wasm modules on a shared memory, for kernels
  * whose work splits into independent jobs. The caller runs job 0 itself and blocks (Atomics)
  * until the workers have run the others: a synchronous kernel call, like tfjs's own pthreads.
  * Workers are unref'd: they never keep the process alive.
@@ -46,20 +55,26 @@ export class KernelThreads {
   private readonly workers: Worker[] = [];
 
   private constructor(
-    private readonly exportNames: string[],
+    private readonly exportKeys: string[],
     private readonly local: Array<(...args: number[]) => void>,
   ) {}
 
   /** `threads` counts the caller: threads - 1 workers start. Resolves when they are ready. */
-  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, exportNames: string[], threads: number): Promise<KernelThreads> {
-    const instance = new WebAssembly.Instance(module, { env: { memory } });
-    const local = exportNames.map((name) => instance.exports[name] as (...args: number[]) => void);
-    const pool = new KernelThreads(exportNames, local);
+  static async start(modules: KernelModule[], memory: WebAssembly.Memory, threads: number): Promise<KernelThreads> {
+    const local = modules.flatMap(({ module, exportNames }) => {
+      const instance = new WebAssembly.Instance(module, { env: { memory } });
+      return exportNames.map((name) => instance.exports[name] as (...args: number[]) => void);
+    });
+    const pool = new KernelThreads(
+      modules.flatMap(({ name, exportNames }) => exportNames.map((exportName) => `${name}.${exportName}`)),
+      local,
+    );
     const helpers = Math.min(Math.max(threads, 1), 64) - 1;
     const ready: Array<Promise<void>> = [];
+    const workerModules = modules.map(({ module, exportNames }) => ({ module, exportNames }));
     for (let index = 1; index <= helpers; index++) {
       // No execArgv: the parent's (say --input-type=module) would make the script an ES module.
-      const workerData = { module, memory, control: pool.control.buffer, index, exportNames };
+      const workerData = { modules: workerModules, memory, control: pool.control.buffer, index };
       const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData });
       ready.push(
         new Promise((resolve, reject) => {
@@ -84,15 +99,15 @@ export class KernelThreads {
     return this.workers.length + 1;
   }
 
-  /** Runs `exportName` once per job (its i32 arguments), job 0 on this thread; returns when all are done. */
-  run(exportName: string, jobs: number[][]): void {
-    const exportIndex = this.exportNames.indexOf(exportName);
-    if (exportIndex < 0) throw new Error(`kernel module has no export ${exportName}`);
+  /** Runs `module.export` once per job (its i32 arguments), job 0 on this thread; returns when all are done. */
+  run(exportKey: string, jobs: number[][]): void {
+    const exportIndex = this.exportKeys.indexOf(exportKey);
+    if (exportIndex < 0) throw new Error(`no kernel ${exportKey}`);
     if (jobs.length === 0) return;
     if (jobs.length > this.threads) throw new Error(`${jobs.length} jobs for ${this.threads} threads`);
     const ctl = this.control;
     jobs.forEach((args, index) => {
-      if (args.length > MAX_ARGS) throw new Error(`${exportName}: at most ${MAX_ARGS} arguments`);
+      if (args.length > MAX_ARGS) throw new Error(`${exportKey}: at most ${MAX_ARGS} arguments`);
       ctl.set(args, ARGS + index * MAX_ARGS);
     });
     Atomics.store(ctl, FAILED, 0);
@@ -108,7 +123,7 @@ export class KernelThreads {
     } finally {
       this.waitForWorkers();
     }
-    if (Atomics.load(ctl, FAILED)) throw new Error(`${exportName} failed in a kernel thread`);
+    if (Atomics.load(ctl, FAILED)) throw new Error(`${exportKey} failed in a kernel thread`);
   }
 
   /** Ends the workers (a new backend, or the end of a test). */

@@ -38,7 +38,7 @@ class Passes {
 
   /** Threads a pass uses: one for a small tensor. */
   threads(): number {
-    return this.rows * this.channels < PARALLEL_PASS_MIN_FLOATS ? 1 : this.kernels.threads('batch-norm');
+    return this.rows * this.channels < PARALLEL_PASS_MIN_FLOATS ? 1 : this.kernels.threads;
   }
 
   offset(t: TensorInfo): number {

@@ -76,7 +76,7 @@ function finishCall(call: Call, exportName: string, words: number[], floats: Rec
     heap.ints().set(words, geometry / 4);
     const floatView = heap.floats();
     for (const [index, value] of Object.entries(floats)) floatView[geometry / 4 + Number(index)] = value;
-    const threads = kernels.threads('convolution');
+    const threads = kernels.threads;
     kernels.run('convolution', exportName, splitRange(result.shape[0], threads).map(([n0, n1]) => [geometry, n0, n1]));
     const channels = result.shape[3];
     if (call.paddedChannels !== channels) {

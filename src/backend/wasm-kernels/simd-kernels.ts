@@ -31,45 +31,42 @@ function binaryPath(name: string, shared: boolean): string {
 }
 
 /**
- * SIMD kernels running on the heap of one tfjs wasm backend: each module is instantiated on
- * that backend's memory, so kernels read and write tfjs tensors in place, and run on a pool of
- * as many threads as the backend's own.
+ * SIMD kernels running on the heap of one tfjs wasm backend: every module is instantiated on
+ * that backend's memory, so kernels read and write tfjs tensors in place, and runs on one pool
+ * of as many threads as the backend's own (each worker holds an instance of every module).
  */
 export class SimdKernels {
   private constructor(
     readonly heap: EmscriptenHeap,
     readonly memory: WebAssembly.Memory,
-    private readonly pools: Map<ModuleName, KernelThreads>,
+    private readonly pool: KernelThreads,
   ) {}
 
   static async start(heap: EmscriptenHeap, threads: number): Promise<SimdKernels> {
     const memory = heap.wasmMemory ?? heap.asm?.memory;
     if (!memory) throw new Error('the wasm backend exposes no memory');
     const shared = memory.buffer instanceof SharedArrayBuffer;
-    const pools = new Map<ModuleName, KernelThreads>();
-    for (const [name, exportNames] of Object.entries(MODULES) as Array<[ModuleName, readonly string[]]>) {
-      const module = await WebAssembly.compile(readFileSync(binaryPath(name, shared)));
-      pools.set(name, await KernelThreads.start(module, memory, [...exportNames], shared ? threads : 1));
-    }
-    return new SimdKernels(heap, memory, pools);
+    const modules = await Promise.all(
+      (Object.entries(MODULES) as Array<[ModuleName, readonly string[]]>).map(async ([name, exportNames]) => ({
+        name,
+        module: await WebAssembly.compile(readFileSync(binaryPath(name, shared))),
+        exportNames: [...exportNames],
+      })),
+    );
+    return new SimdKernels(heap, memory, await KernelThreads.start(modules, memory, shared ? threads : 1));
   }
 
-  threads(name: ModuleName): number {
-    return this.pool(name).threads;
+  /** Threads a kernel may split its work between. */
+  get threads(): number {
+    return this.pool.threads;
   }
 
   run(name: ModuleName, exportName: string, jobs: number[][]): void {
-    this.pool(name).run(exportName, jobs);
+    this.pool.run(`${name}.${exportName}`, jobs);
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((pool) => pool.stop()));
-  }
-
-  private pool(name: ModuleName): KernelThreads {
-    const pool = this.pools.get(name);
-    if (!pool) throw new Error(`SIMD kernel module ${name} is not loaded`);
-    return pool;
+    await this.pool.stop();
   }
 }
 

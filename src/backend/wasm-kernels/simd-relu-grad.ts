@@ -18,7 +18,7 @@ export const reluGrad: KernelFunc = (kernelArgs) => {
   const size = x.shape.reduce((a, b) => a * b, 1);
   const vectors = Math.ceil(size / VECTOR);
   const offset = (t: TensorInfo) => wasm.getMemoryOffset(t.dataId);
-  const threads = size < PARALLEL_PASS_MIN_FLOATS ? 1 : kernels.threads('relu-grad');
+  const threads = size < PARALLEL_PASS_MIN_FLOATS ? 1 : kernels.threads;
   const jobs = splitRange(vectors, threads).map(([v0, v1]) => [offset(dy), offset(x), offset(result), v0 * VECTOR, Math.min(size, v1 * VECTOR)]);
   try {
     kernels.run('relu-grad', 'relu_grad', jobs);
