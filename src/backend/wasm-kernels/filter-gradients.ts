@@ -1,12 +1,10 @@
-import type { KernelBackend, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import { util, type KernelBackend, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs';
 import { convGeometry, convolutionWords, padAfterFor, type ConvGeometry } from './conv-geometry.js';
 import { HeapBlocks, type WasmBackend } from './heap-blocks.js';
 import { withKernelScope, type KernelScope } from './kernel-scope.js';
 import { simdKernelsFor, splitRange } from './simd-kernels.js';
 
 type Shape4 = [number, number, number, number];
-
-const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /**
  * The filter gradient of a convolution is itself a convolution: the input correlated with the
@@ -80,8 +78,8 @@ export function conv2DBackpropFilter(args: { inputs: Record<string, TensorInfo>;
     const unpadded = paddedIn === inChannels && paddedOut === outChannels;
     const grad = unpadded ? backend.getMemoryOffset(out.dataId) : heap.allocate(taps * paddedIn * paddedOut * 4);
     heap.floats().fill(0, grad / 4, grad / 4 + taps * paddedIn * paddedOut);
-    const xPointer = heap.withSlack(backend.getMemoryOffset(x.dataId), numel(x.shape) * 4, X_OVERREAD * 4);
-    const dyPointer = heap.withSlack(backend.getMemoryOffset(dy.dataId), numel(dy.shape) * 4, DY_OVERREAD * 4);
+    const xPointer = heap.withSlack(backend.getMemoryOffset(x.dataId), util.sizeFromShape(x.shape) * 4, X_OVERREAD * 4);
+    const dyPointer = heap.withSlack(backend.getMemoryOffset(dy.dataId), util.sizeFromShape(dy.shape) * 4, DY_OVERREAD * 4);
     const words = [...convolutionWords([xPointer, dyPointer, grad], [batch, inChannels, outChannels], g), paddedIn, paddedOut, rowsPerBlock(g.outWidth)];
     const geometry = heap.allocate(words.length * 4);
     heap.ints().set(words, geometry / 4);

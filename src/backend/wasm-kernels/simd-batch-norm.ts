@@ -1,4 +1,4 @@
-import type { KernelBackend, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import { util, type KernelBackend, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs';
 import { HeapBlocks, type WasmBackend } from './heap-blocks.js';
 import { PARALLEL_PASS_MIN_FLOATS, simdKernelsFor, splitRange, type SimdKernels } from './simd-kernels.js';
 
@@ -33,7 +33,7 @@ class Passes {
     this.kernels = simdKernelsFor(backend);
     this.heap = new HeapBlocks(this.kernels.heap, this.kernels.memory);
     this.channels = x.shape[x.shape.length - 1];
-    this.rows = x.shape.reduce((a, b) => a * b, 1) / this.channels;
+    this.rows = util.sizeFromShape(x.shape) / this.channels;
   }
 
   /** Threads a pass uses: one for a small tensor. */

@@ -1,4 +1,4 @@
-import type { KernelBackend, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import { util, type KernelBackend, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs';
 import { convGeometry, convolutionWords, type ConvGeometry } from './conv-geometry.js';
 import { HeapBlocks, type WasmBackend } from './heap-blocks.js';
 import { withKernelScope } from './kernel-scope.js';
@@ -6,8 +6,6 @@ import { simdKernelsFor, splitRange } from './simd-kernels.js';
 
 type Shape4 = [number, number, number, number];
 type KernelArgs = { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs: NamedAttrMap };
-
-const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** convolution.wat computes result channels 8 at a time. */
 const RESULT_CHANNEL_TILE = 8;
@@ -46,7 +44,7 @@ function startCall(backend: WasmBackend, result: TensorInfo): Call {
   const heap = new HeapBlocks(kernels.heap, kernels.memory);
   const channels = result.shape[3];
   const paddedChannels = roundUp(channels, RESULT_CHANNEL_TILE);
-  const target = paddedChannels === channels ? backend.getMemoryOffset(result.dataId) : heap.allocate((numel(result.shape) / channels) * paddedChannels * 4);
+  const target = paddedChannels === channels ? backend.getMemoryOffset(result.dataId) : heap.allocate((util.sizeFromShape(result.shape) / channels) * paddedChannels * 4);
   return { backend, heap, result, paddedChannels, target };
 }
 
@@ -80,7 +78,7 @@ function finishCall(call: Call, exportName: string, words: number[], floats: Rec
     kernels.run('convolution', exportName, splitRange(result.shape[0], threads).map(([n0, n1]) => [geometry, n0, n1]));
     const channels = result.shape[3];
     if (call.paddedChannels !== channels) {
-      const rows = numel(result.shape) / channels;
+      const rows = util.sizeFromShape(result.shape) / channels;
       const jobs = splitRange(rows, threads).map(([r0, r1]) => [call.target, backend.getMemoryOffset(result.dataId), r0, r1, call.paddedChannels * 4, channels * 4]);
       kernels.run('convolution', 'compact_rows', jobs);
     }
@@ -107,7 +105,7 @@ export function makeConvolutionKernel(xnnpack: KernelFunc): KernelFunc {
       args.attrs.dataFormat !== 'NCHW' &&
       activation in CLAMPS &&
       preluActivationWeights == null &&
-      (bias == null || numel(bias.shape) === outChannels) &&
+      (bias == null || util.sizeFromShape(bias.shape) === outChannels) &&
       simdFits(outChannels, inChannels);
     if (!usable) return xnnpack(kernelArgs);
     const backend = args.backend as WasmBackend;

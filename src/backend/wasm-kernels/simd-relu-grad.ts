@@ -1,4 +1,4 @@
-import type { KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { util, type KernelBackend, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import type { WasmBackend } from './heap-blocks.js';
 import { PARALLEL_PASS_MIN_FLOATS, simdKernelsFor, splitRange } from './simd-kernels.js';
 
@@ -15,7 +15,7 @@ export const reluGrad: KernelFunc = (kernelArgs) => {
   const wasm = backend as WasmBackend;
   const kernels = simdKernelsFor(wasm);
   const result = wasm.makeOutput(x.shape, 'float32');
-  const size = x.shape.reduce((a, b) => a * b, 1);
+  const size = util.sizeFromShape(x.shape);
   const vectors = Math.ceil(size / VECTOR);
   const offset = (t: TensorInfo) => wasm.getMemoryOffset(t.dataId);
   const threads = size < PARALLEL_PASS_MIN_FLOATS ? 1 : kernels.threads;
