@@ -6,12 +6,13 @@ import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, batchNormTraining, batch
 import { makeConvolutionKernel } from './simd-convolution.js';
 import { RELU_GRAD, reluGrad } from './simd-relu-grad.js';
 import { makeTileKernel } from './tile.js';
-import { makeTransposeKernel } from './transpose.js';
 
 /**
- * Training kernels for the wasm backend, as compositions of the XNNPACK convolutions it has.
- * The first three are missing from tfjs-backend-wasm 4.22; its own Conv2DBackpropInput is an
- * element loop, replaced here by a forward convolution.
+ * Training kernels for the wasm backend. The first three are missing from tfjs-backend-wasm
+ * 4.22 (the conv filter gradient is our SIMD kernel, the depthwise ones compositions of XNNPACK
+ * convolutions); its own Conv2DBackpropInput is an element loop, replaced by our SIMD kernel or
+ * forward convolutions; the last three are our SIMD passes that fused-batch-norm.ts and
+ * relu-gradient.ts call on wasm.
  */
 export const WASM_TRAINING_KERNELS: Array<{ kernelName: string; kernelFunc: KernelFunc }> = [
   { kernelName: 'Conv2DBackpropFilter', kernelFunc: conv2DBackpropFilter as unknown as KernelFunc },
@@ -48,9 +49,6 @@ export function registerWasmTrainingKernels(): void {
   // Tile: BatchNormalization's gradient spends a third of a CNN step in wasm's element-loop Tile.
   const wasmTile = getKernel('Tile', 'wasm');
   if (wasmTile) replaceKernel('Tile', makeTileKernel(wasmTile.kernelFunc));
-  // Transpose NHWC -> CHWN: the filter gradient's input.
-  const wasmTranspose = getKernel('Transpose', 'wasm');
-  if (wasmTranspose) replaceKernel('Transpose', makeTransposeKernel(wasmTranspose.kernelFunc));
   // Identity: a new reference to the same data, as the cpu backend does (wasm's copies it; a
   // ResNet step makes 66 of them, 66 ms).
   const wasmIdentity = getKernel('Identity', 'wasm');

@@ -383,18 +383,3 @@ describe('Sum and Mean over leading axes on wasm', () => {
     }
   }
 });
-
-describe('Transpose on wasm', () => {
-  for (const [shape, perm] of [
-    [[17, 19, 23, 13], [3, 1, 2, 0]], // the filter gradient's NHWC -> CHWN, odd sizes (3 steps)
-    [[33, 41, 57], [2, 1, 0]],
-    [[5, 7, 3, 9, 81], [4, 1, 2, 3, 0]],
-    [[3, 5, 7, 2], [3, 1, 2, 0]], // small: wasm's own kernel
-    [[19, 23, 29, 5], [1, 2, 0, 3]], // another perm: wasm's own kernel
-  ] as Array<[number[], number[]]>) {
-    it(`transposes [${shape}] by [${perm}] as the cpu backend does`, async () => {
-      const values = randomArray(numel(shape), 41);
-      await expectSameOnBothBackends(() => tf.transpose(tf.tensor(values, shape), perm));
-    });
-  }
-});
