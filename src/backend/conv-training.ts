@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { routeTrainingCall } from './layer-training-call.js';
 
 interface Conv2DLayer {
   rank: number;
@@ -9,10 +10,7 @@ interface Conv2DLayer {
   kernel: tf.LayerVariable;
   bias: tf.LayerVariable | null;
   activation: { apply(x: tf.Tensor): tf.Tensor } | null;
-  call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor;
 }
-
-let installed = false;
 
 /**
  * tfjs-layers' Conv2D runs tf.fused.conv2d, whose gradient computes the input gradient
@@ -22,17 +20,10 @@ let installed = false;
  * the tape skips gradients nobody asked for. Inference stays fused.
  */
 export function installConvTrainingPath(): void {
-  if (installed) return;
-  const [layerClass] = tf.serialization.SerializationMap.getMap().classNameMap.Conv2D as unknown as [{ prototype: Conv2DLayer }];
-  const original = layerClass.prototype.call;
-  layerClass.prototype.call = function (this: Conv2DLayer, inputs, kwargs) {
-    if (!kwargs?.training || this.rank !== 2 || this.dataFormat !== 'channelsLast') return original.call(this, inputs, kwargs);
-    return tf.tidy(() => {
-      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-      let y: tf.Tensor = tf.conv2d(x, this.kernel.read() as tf.Tensor4D, this.strides, this.padding, 'NHWC', this.dilationRate);
-      if (this.bias) y = tf.add(y, this.bias.read());
-      return this.activation ? this.activation.apply(y) : y;
-    });
-  };
-  installed = true;
+  routeTrainingCall<Conv2DLayer>('Conv2D', (layer, x) => {
+    if (layer.rank !== 2 || layer.dataFormat !== 'channelsLast') return undefined;
+    let y: tf.Tensor = tf.conv2d(x as tf.Tensor4D, layer.kernel.read() as tf.Tensor4D, layer.strides, layer.padding, 'NHWC', layer.dilationRate);
+    if (layer.bias) y = tf.add(y, layer.bias.read());
+    return layer.activation ? layer.activation.apply(y) : y;
+  });
 }

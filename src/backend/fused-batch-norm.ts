@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { routeTrainingCall } from './layer-training-call.js';
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from './wasm-kernels/simd-batch-norm.js';
 
 interface BatchNormalizationLayer {
@@ -9,7 +10,6 @@ interface BatchNormalizationLayer {
   beta: tf.LayerVariable | null;
   movingMean: tf.LayerVariable;
   movingVariance: tf.LayerVariable;
-  call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor;
 }
 
 /**
@@ -71,35 +71,25 @@ const wasmForward: Forward = (x, gamma, beta, epsilon) => {
 const wasmBackward: Backward = (dy, x, mean, variance, gamma, epsilon) =>
   tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD, { dy, x, mean, variance, gamma }, { epsilon }) as unknown as tf.Tensor[];
 
-let installed = false;
-
 /**
  * Routes tfjs-layers' BatchNormalization in training mode (channels last) through
  * normalizeInTraining; the moving averages are updated as tfjs does. Every
  * other case, and inference, stays tfjs's own.
  */
 export function installFusedBatchNorm(): void {
-  if (installed) return;
-  const [layerClass] = tf.serialization.SerializationMap.getMap().classNameMap.BatchNormalization as unknown as [{ prototype: BatchNormalizationLayer }];
-  const original = layerClass.prototype.call;
-  layerClass.prototype.call = function (this: BatchNormalizationLayer, inputs, kwargs) {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    const lastAxis = this.axis === -1 || this.axis === x.rank - 1;
-    if (!kwargs?.training || !lastAxis || x.dtype !== 'float32' || x.rank < 2) return original.call(this, inputs, kwargs);
-    return tf.tidy(() => {
-      // Without scale or center the constant 1 or 0 stands in (tfjs's own training path reads
-      // the missing weight and throws, so Keras models with scale=False could not train).
-      const channels = x.shape[x.rank - 1];
-      const gamma = this.gamma ? this.gamma.read() : tf.ones([channels]);
-      const beta = this.beta ? this.beta.read() : tf.zeros([channels]);
-      const y = normalizeInTraining(x, gamma, beta, this.epsilon, (mean, variance) => {
-        for (const [variable, value] of [[this.movingMean, mean], [this.movingVariance, variance]] as const) {
-          const current = variable.read();
-          variable.write(tf.sub(current, tf.mul(tf.sub(current, value), 1 - this.momentum)));
-        }
-      });
-      return y;
+  routeTrainingCall<BatchNormalizationLayer>('BatchNormalization', (layer, x) => {
+    const lastAxis = layer.axis === -1 || layer.axis === x.rank - 1;
+    if (!lastAxis || x.dtype !== 'float32' || x.rank < 2) return undefined;
+    // Without scale or center the constant 1 or 0 stands in (tfjs's own training path reads
+    // the missing weight and throws, so Keras models with scale=False could not train).
+    const channels = x.shape[x.rank - 1];
+    const gamma = layer.gamma ? layer.gamma.read() : tf.ones([channels]);
+    const beta = layer.beta ? layer.beta.read() : tf.zeros([channels]);
+    return normalizeInTraining(x, gamma, beta, layer.epsilon, (mean, variance) => {
+      for (const [variable, value] of [[layer.movingMean, mean], [layer.movingVariance, variance]] as const) {
+        const current = variable.read();
+        variable.write(tf.sub(current, tf.mul(tf.sub(current, value), 1 - layer.momentum)));
+      }
     });
-  };
-  installed = true;
+  });
 }
