@@ -1,6 +1,6 @@
 import { util, type KernelBackend, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs';
 import { convGeometry, convolutionWords, padAfterFor, type ConvGeometry } from './conv-geometry.js';
-import { HeapBlocks, type WasmBackend } from './heap-blocks.js';
+import { writeNewTensor, type WasmBackend } from './heap-blocks.js';
 import { withKernelScope, type KernelScope } from './kernel-scope.js';
 import { simdKernelsFor, splitRange } from './simd-kernels.js';
 
@@ -69,30 +69,22 @@ export function conv2DBackpropFilter(args: { inputs: Record<string, TensorInfo>;
   const [batch] = x.shape;
   const g = convGeometry(x.shape as Shape4, filterShape, args.attrs, false);
   const kernels = simdKernelsFor(backend);
-  const heap = new HeapBlocks(kernels.heap, kernels.memory);
   const taps = kh * kw;
   const paddedIn = Math.ceil(inChannels / 4) * 4;
   const paddedOut = Math.ceil(outChannels / 8) * 8;
-  const out = backend.makeOutput(filterShape, 'float32');
-  try {
+  return writeNewTensor(backend, filterShape, (out, scratch) => {
     const unpadded = paddedIn === inChannels && paddedOut === outChannels;
-    const grad = unpadded ? backend.getMemoryOffset(out.dataId) : heap.allocate(taps * paddedIn * paddedOut * 4);
-    heap.floats().fill(0, grad / 4, grad / 4 + taps * paddedIn * paddedOut);
-    const xPointer = heap.withSlack(backend.getMemoryOffset(x.dataId), util.sizeFromShape(x.shape) * 4, X_OVERREAD * 4);
-    const dyPointer = heap.withSlack(backend.getMemoryOffset(dy.dataId), util.sizeFromShape(dy.shape) * 4, DY_OVERREAD * 4);
+    const grad = unpadded ? backend.getMemoryOffset(out.dataId) : scratch.allocate(taps * paddedIn * paddedOut * 4);
+    scratch.floats().fill(0, grad / 4, grad / 4 + taps * paddedIn * paddedOut);
+    const xPointer = scratch.withSlack(backend.getMemoryOffset(x.dataId), util.sizeFromShape(x.shape) * 4, X_OVERREAD * 4);
+    const dyPointer = scratch.withSlack(backend.getMemoryOffset(dy.dataId), util.sizeFromShape(dy.shape) * 4, DY_OVERREAD * 4);
     const words = [...convolutionWords([xPointer, dyPointer, grad], [batch, inChannels, outChannels], g), paddedIn, paddedOut, rowsPerBlock(g.outWidth)];
-    const geometry = heap.allocate(words.length * 4);
-    heap.ints().set(words, geometry / 4);
+    const geometry = scratch.allocate(words.length * 4);
+    scratch.ints().set(words, geometry / 4);
     const jobs = filterGradientJobs(taps, paddedIn / 4, kernels.threads);
     kernels.run('filter-gradient', 'filter_grad', jobs.map((job) => [geometry, ...job]));
-    if (!unpadded) unpadChannels(heap.floats(), grad, backend.getMemoryOffset(out.dataId), taps, [paddedIn, paddedOut], [inChannels, outChannels]);
-    return out;
-  } catch (error) {
-    backend.disposeData(out.dataId);
-    throw error;
-  } finally {
-    heap.free();
-  }
+    if (!unpadded) unpadChannels(scratch.floats(), grad, backend.getMemoryOffset(out.dataId), taps, [paddedIn, paddedOut], [inChannels, outChannels]);
+  });
 }
 
 /** Copies [taps, paddedIn, paddedOut] floats at `from` to [taps, inChannels, outChannels] at `to`. */

@@ -1,5 +1,5 @@
 import type { DataId, KernelBackend, TensorInfo } from '@tensorflow/tfjs';
-import type { EmscriptenHeap } from './simd-kernels.js';
+import { simdKernelsFor, type EmscriptenHeap } from './simd-kernels.js';
 
 /** The parts of tfjs-backend-wasm's BackendWasm a kernel on its heap uses. */
 export interface WasmBackend extends KernelBackend {
@@ -45,5 +45,24 @@ export class HeapBlocks {
   free(): void {
     for (const pointer of this.blocks) this.heap._free(pointer);
     this.blocks.length = 0;
+  }
+}
+
+/**
+ * A new float32 tensor of `shape`, written by `write` with scratch blocks on the heap (all
+ * freed after). If `write` throws, the tensor is released too.
+ */
+export function writeNewTensor(backend: WasmBackend, shape: number[], write: (result: TensorInfo, scratch: HeapBlocks) => void): TensorInfo {
+  const kernels = simdKernelsFor(backend);
+  const scratch = new HeapBlocks(kernels.heap, kernels.memory);
+  const result = backend.makeOutput(shape, 'float32');
+  try {
+    write(result, scratch);
+    return result;
+  } catch (error) {
+    backend.disposeData(result.dataId);
+    throw error;
+  } finally {
+    scratch.free();
   }
 }

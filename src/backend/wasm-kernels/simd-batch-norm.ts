@@ -1,5 +1,5 @@
 import { util, type KernelBackend, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs';
-import { HeapBlocks, type WasmBackend } from './heap-blocks.js';
+import { HeapBlocks, writeNewTensor, type WasmBackend } from './heap-blocks.js';
 import { PARALLEL_PASS_MIN_FLOATS, simdKernelsFor, splitRange, type SimdKernels } from './simd-kernels.js';
 
 /**
@@ -77,10 +77,10 @@ class Passes {
   affine(exportName: string, inputs: number[], coefficients: Float64Array[], shape: number[]): TensorInfo {
     const coef = this.heap.allocate(coefficients.length * this.channels * 4);
     this.heap.floats().set(coefficients.flatMap((row) => Array.from(row)), coef / 4);
-    const result = this.backend.makeOutput(shape, 'float32');
     const jobs = splitRange(this.rows, this.threads());
-    this.kernels.run('batch-norm', exportName, jobs.map(([r0, r1]) => [...inputs, coef, r0, r1, this.channels, this.offset(result)]));
-    return result;
+    return writeNewTensor(this.backend, shape, (result) =>
+      this.kernels.run('batch-norm', exportName, jobs.map(([r0, r1]) => [...inputs, coef, r0, r1, this.channels, this.offset(result)])),
+    );
   }
 
   vector(values: Float64Array): TensorInfo {

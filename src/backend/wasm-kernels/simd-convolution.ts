@@ -1,6 +1,6 @@
 import { util, type KernelBackend, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs';
 import { convGeometry, convolutionWords, type ConvGeometry } from './conv-geometry.js';
-import { HeapBlocks, type WasmBackend } from './heap-blocks.js';
+import { writeNewTensor, type HeapBlocks, type WasmBackend } from './heap-blocks.js';
 import { withKernelScope } from './kernel-scope.js';
 import { simdKernelsFor, splitRange } from './simd-kernels.js';
 
@@ -28,24 +28,14 @@ function simdFits(resultChannels: number, reductionChannels: number): boolean {
 
 const roundUp = (n: number, multiple: number) => Math.ceil(n / multiple) * multiple;
 
-/** One convolution.wat call: the tensors' heap offsets, what the result is padded to, scratch. */
+/** One convolution.wat call's result: where the kernel writes it, scratch blocks. */
 interface Call {
-  backend: WasmBackend;
-  heap: HeapBlocks;
+  scratch: HeapBlocks;
   result: TensorInfo;
   /** The result's channels as computed: a multiple of 8. */
   paddedChannels: number;
   /** Where the kernel writes: the result itself, or a padded block compacted into it after. */
   target: number;
-}
-
-function startCall(backend: WasmBackend, result: TensorInfo): Call {
-  const kernels = simdKernelsFor(backend);
-  const heap = new HeapBlocks(kernels.heap, kernels.memory);
-  const channels = result.shape[3];
-  const paddedChannels = roundUp(channels, RESULT_CHANNEL_TILE);
-  const target = paddedChannels === channels ? backend.getMemoryOffset(result.dataId) : heap.allocate((util.sizeFromShape(result.shape) / channels) * paddedChannels * 4);
-  return { backend, heap, result, paddedChannels, target };
 }
 
 /**
@@ -55,40 +45,41 @@ function startCall(backend: WasmBackend, result: TensorInfo): Call {
 function paddedWeights(call: Call, pointer: number, rows: number): number {
   const channels = call.result.shape[3];
   if (call.paddedChannels === channels) return pointer;
-  const padded = call.heap.allocate(rows * call.paddedChannels * 4);
-  const floats = call.heap.floats();
+  const padded = call.scratch.allocate(rows * call.paddedChannels * 4);
+  const floats = call.scratch.floats();
   floats.fill(0, padded / 4, padded / 4 + rows * call.paddedChannels);
   for (let row = 0; row < rows; row++) floats.copyWithin(padded / 4 + row * call.paddedChannels, pointer / 4 + row * channels, pointer / 4 + (row + 1) * channels);
   return padded;
 }
 
 /**
- * Runs one export of convolution.wat on `words` (the geometry block; `floats` go at the given
- * word indices), samples split between the threads, then compacts a padded result.
+ * A new tensor of `shape` from one export of convolution.wat: `geometry` gives the geometry
+ * block (`floats` go at the given word indices) for the call; samples are split between the
+ * threads, then a padded result is compacted.
  */
-function finishCall(call: Call, exportName: string, words: number[], floats: Record<number, number> = {}): TensorInfo {
-  const { backend, heap, result } = call;
-  const kernels = simdKernelsFor(backend);
-  try {
-    const geometry = heap.allocate(words.length * 4);
-    heap.ints().set(words, geometry / 4);
-    const floatView = heap.floats();
-    for (const [index, value] of Object.entries(floats)) floatView[geometry / 4 + Number(index)] = value;
-    const threads = kernels.threads;
-    kernels.run('convolution', exportName, splitRange(result.shape[0], threads).map(([n0, n1]) => [geometry, n0, n1]));
-    const channels = result.shape[3];
-    if (call.paddedChannels !== channels) {
-      const rows = util.sizeFromShape(result.shape) / channels;
-      const jobs = splitRange(rows, threads).map(([r0, r1]) => [call.target, backend.getMemoryOffset(result.dataId), r0, r1, call.paddedChannels * 4, channels * 4]);
+function convolve(
+  backend: WasmBackend,
+  shape: number[],
+  exportName: string,
+  geometry: (call: Call) => { words: number[]; floats?: Record<number, number> },
+): TensorInfo {
+  return writeNewTensor(backend, shape, (result, scratch) => {
+    const kernels = simdKernelsFor(backend);
+    const channels = shape[3];
+    const paddedChannels = roundUp(channels, RESULT_CHANNEL_TILE);
+    const rows = util.sizeFromShape(shape) / channels;
+    const target = paddedChannels === channels ? backend.getMemoryOffset(result.dataId) : scratch.allocate(rows * paddedChannels * 4);
+    const { words, floats = {} } = geometry({ scratch, result, paddedChannels, target });
+    const block = scratch.allocate(words.length * 4);
+    scratch.ints().set(words, block / 4);
+    const floatView = scratch.floats();
+    for (const [index, value] of Object.entries(floats)) floatView[block / 4 + Number(index)] = value;
+    kernels.run('convolution', exportName, splitRange(shape[0], kernels.threads).map(([n0, n1]) => [block, n0, n1]));
+    if (paddedChannels !== channels) {
+      const jobs = splitRange(rows, kernels.threads).map(([r0, r1]) => [target, backend.getMemoryOffset(result.dataId), r0, r1, paddedChannels * 4, channels * 4]);
       kernels.run('convolution', 'compact_rows', jobs);
     }
-    return result;
-  } catch (error) {
-    backend.disposeData(result.dataId);
-    throw error;
-  } finally {
-    heap.free();
-  }
+  });
 }
 
 /**
@@ -110,13 +101,14 @@ export function makeConvolutionKernel(xnnpack: KernelFunc): KernelFunc {
     if (!usable) return xnnpack(kernelArgs);
     const backend = args.backend as WasmBackend;
     const g = convGeometry(x.shape as Shape4, filter.shape as Shape4, args.attrs, false);
-    const call = startCall(backend, backend.makeOutput([x.shape[0], g.outHeight, g.outWidth, outChannels], 'float32'));
     const offset = (t: TensorInfo) => backend.getMemoryOffset(t.dataId);
-    const weights = paddedWeights(call, offset(filter), kh * kw * inChannels);
-    const biasPointer = bias ? paddedWeights(call, offset(bias), 1) : 0;
     const clamp = CLAMPS[activation];
-    const words = [...convolutionWords([offset(x), call.target, weights], [x.shape[0], inChannels, call.paddedChannels], g), 0, biasPointer, clamp ? 1 : 0, 0, 0];
-    return finishCall(call, 'conv_forward', words, clamp ? { 21: clamp[0], 22: clamp[1] } : {});
+    return convolve(backend, [x.shape[0], g.outHeight, g.outWidth, outChannels], 'conv_forward', (call) => {
+      const weights = paddedWeights(call, offset(filter), kh * kw * inChannels);
+      const biasPointer = bias ? paddedWeights(call, offset(bias), 1) : 0;
+      const words = [...convolutionWords([offset(x), call.target, weights], [x.shape[0], inChannels, call.paddedChannels], g), 0, biasPointer, clamp ? 1 : 0, 0, 0];
+      return clamp ? { words, floats: { 21: clamp[0], 22: clamp[1] } } : { words };
+    });
   };
 }
 
@@ -132,10 +124,10 @@ export function simdInputGradient(backend: KernelBackend, dy: TensorInfo, filter
   const wasm = backend as WasmBackend;
   return withKernelScope(backend, (scope) => {
     const swapped = scope.transpose(filter, [0, 1, 3, 2]);
-    const call = startCall(wasm, wasm.makeOutput(inputShape, 'float32'));
     const offset = (t: TensorInfo) => wasm.getMemoryOffset(t.dataId);
-    const weights = paddedWeights(call, offset(swapped), kh * kw * outChannels);
-    const words = [...convolutionWords([call.target, offset(dy), weights], [batch, call.paddedChannels, outChannels], g), 1];
-    return finishCall(call, 'conv_input_grad', words);
+    return convolve(wasm, inputShape, 'conv_input_grad', (call) => {
+      const weights = paddedWeights(call, offset(swapped), kh * kw * outChannels);
+      return { words: [...convolutionWords([call.target, offset(dy), weights], [batch, call.paddedChannels, outChannels], g), 1] };
+    });
   });
 }
