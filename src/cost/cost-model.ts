@@ -1,5 +1,5 @@
 import type { ChannelAnalysis } from '../graph/channel-groups.js';
-import type { LayerHandler, ResourceTerm, SlotRef } from '../graph/handlers/handler.js';
+import type { LayerHandler, ParamCount, ResourceTerm, SlotRef } from '../graph/handlers/handler.js';
 import { handlerFor } from '../graph/handlers/registry.js';
 import { spatialSize, type GraphNode } from '../graph/types.js';
 import type { Hardware } from './hardware.js';
@@ -78,6 +78,11 @@ interface PreparedLayer {
 }
 
 const sizeOf = (shape: Array<number | null>) => shape.reduce<number>((a, b) => a * Number(b), 1);
+
+/** A frozen layer's weights are all non-trainable, as Keras counts them. */
+function paramsAsTrained(node: GraphNode, params: ParamCount): ParamCount {
+  return node.trainable ? params : { trainable: 0, nonTrainable: params.trainable + params.nonTrainable };
+}
 
 /**
  * The resource functions of a network, as functions of which channels are alive. `alive` has
@@ -179,7 +184,7 @@ export class CostModel {
       const aliveOut = this.aliveCount(layer.outputComponents, 1, alive);
       const macs = this.sumTerms(layer, layer.macTerms, alive);
       const isFlopLayer = layer.macTerms.length > 0;
-      const params = handler?.params?.(node, aliveIn, aliveOut) ?? layer.fixedParams ?? { trainable: 0, nonTrainable: 0 };
+      const params = paramsAsTrained(node, handler?.params?.(node, aliveIn, aliveOut) ?? layer.fixedParams ?? { trainable: 0, nonTrainable: 0 });
       const cost: LayerCost = {
         name: node.id,
         className: node.className,

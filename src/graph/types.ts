@@ -13,9 +13,22 @@ export interface GraphNode {
   layer: tf.layers.Layer;
   /** Names of the nested models that contain this layer, outermost first. */
   scope: string[];
+  /**
+   * False when training leaves the layer's weights alone: the layer, or a nested model around
+   * it, is frozen (`trainable: false`). Keras counts such weights as non-trainable.
+   */
+  trainable: boolean;
   inputs: string[];
   inputShapes: Shape[];
   outputShape: Shape;
+}
+
+/** A Sequential/Functional model nested in another, and the nodes that feed its inputs. */
+export interface NestedModel {
+  /** Names of the nested models from the outermost down to this one (this one's name last). */
+  scope: string[];
+  /** The node feeding each of its inputs, in the order of its input layers. */
+  inputs: string[];
 }
 
 export interface LayerGraph {
@@ -23,6 +36,8 @@ export interface LayerGraph {
   byId: Map<string, GraphNode>;
   inputIds: string[];
   outputIds: string[];
+  /** Nested models, outermost first; their layers are nodes of this graph, under their scope. */
+  nestedModels: NestedModel[];
 }
 
 /** Channels are the last axis (tfjs layers are channels-last). */

@@ -73,6 +73,55 @@ function applyPlan(json: LayerJson, analysis: ChannelAnalysis, plan: RebuildPlan
   rewire(json);
 }
 
+/** Channels of every node's output in the rebuilt model: each seed channel counts as its group's new share. */
+function rebuiltChannelCounts(analysis: ChannelAnalysis, widths: GroupWidths): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const node of analysis.graph.nodes) {
+    let channels = 0;
+    for (const c of analysis.outputComponents.get(node.id)!) {
+      const group = analysis.groups[analysis.componentGroup[c]];
+      channels += widths[group.id] / group.width;
+    }
+    counts.set(node.id, Math.round(channels));
+  }
+  return counts;
+}
+
+/** The JSON of a nested model, found by its scope (model names from the outermost down). */
+function nestedModelJson(root: LayerJson, scope: string[]): LayerJson {
+  return scope.reduce((model, name) => model.config.layers!.find((layer) => isModel(layer) && layerName(layer) === name)!, root);
+}
+
+/** The layers whose config records a model's input shapes: a Functional model's input layers, a Sequential's first layer. */
+function inputLayersOf(model: LayerJson): LayerJson[] {
+  const layers = model.config.layers!;
+  const inputRefs = model.config.input_layers as unknown[][] | undefined;
+  if (!inputRefs) return [layers[0]];
+  return inputRefs.map(([name]) => layers.find((layer) => layerName(layer) === name)!);
+}
+
+/** Sets the channel (last) dim of a recorded shape, when the config records one. */
+function setChannels(shape: unknown, channels: number): void {
+  if (Array.isArray(shape) && shape.length > 0 && shape[shape.length - 1] !== -1) shape[shape.length - 1] = channels;
+}
+
+/**
+ * Shapes the seed's JSON records, rewritten for the new widths: a nested model is built for the
+ * `batch_input_shape` of its input layer (or, in a Sequential, its first layer), so a head that
+ * follows a narrowed base must be told the channels it now receives; a Reshape's target shape
+ * carries the channels on its last axis.
+ */
+function followRecordedShapes(json: LayerJson, analysis: ChannelAnalysis, widths: GroupWidths): void {
+  const channels = rebuiltChannelCounts(analysis, widths);
+  for (const nested of analysis.graph.nestedModels) {
+    inputLayersOf(nestedModelJson(json, nested.scope)).forEach((layer, i) => setChannels(layer?.config.batch_input_shape, channels.get(nested.inputs[i])!));
+  }
+  const layers = indexLayers(json, analysis);
+  for (const node of analysis.graph.nodes) {
+    if (node.className === 'Reshape') setChannels(layers.get(node.id)?.layer.config.target_shape, channels.get(node.id)!);
+  }
+}
+
 /** Gives every random initializer a seed, so a rebuilt model starts the same in every process. */
 function seedInitializers(value: unknown, next: () => number): void {
   if (Array.isArray(value)) value.forEach((v) => seedInitializers(v, next));
@@ -91,7 +140,9 @@ function seedInitializers(value: unknown, next: () => number): void {
  */
 export async function rebuildModel(seed: tf.LayersModel, analysis: ChannelAnalysis, widths: GroupWidths, randomSeed: number): Promise<tf.LayersModel> {
   const json = seed.toJSON(null, false) as unknown as LayerJson;
-  applyPlan(json, analysis, structureTopology(analysis, widths).plan);
+  const topology = structureTopology(analysis, widths);
+  followRecordedShapes(json, analysis, topology.widths);
+  applyPlan(json, analysis, topology.plan);
   let counter = randomSeed * 1000;
   seedInitializers(json, () => counter++);
   return tf.models.modelFromJSON({ modelTopology: json as unknown as tf.io.ModelJSON['modelTopology'] });
