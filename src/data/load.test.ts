@@ -85,6 +85,38 @@ describe('data sources', () => {
     expect(Array.from(data.train.labels).sort()).toEqual([0, 0, 1]);
   });
 
+  it('reads CSV written by Python csv.QUOTE_ALL: commas, doubled quotes and line breaks inside quoted labels', () => {
+    // What csv.writer(f, quoting=csv.QUOTE_ALL) writes (CRLF after each row) for three samples
+    // of two features; three quoted labels hold a comma, a doubled quote and a line break.
+    const dir = tempDir();
+    const text = [
+      '"pixel0","pixel1","label"',
+      '"0","255","Ankle boot, leather"',
+      '"0.5","-1.25","Shirt ""Oxford"", blue"',
+      '"3","4","T-shirt\ntop"',
+      '',
+    ].join('\r\n');
+    writeFileSync(join(dir, 'd.csv'), text);
+    const data = loadDataset(dataConfig({ dataset: 'csv', path: join(dir, 'd.csv'), validationSplit: 0, normalize: 'none' }), 1, { inputShape: [2], numClasses: 3 });
+    // Class names in sorted order: "A" < "S" < "T".
+    expect(data.classNames).toEqual(['Ankle boot, leather', 'Shirt "Oxford", blue', 'T-shirt\ntop']);
+    expect(data.train.count).toBe(3);
+    const featuresByLabel = new Map<number, number[]>();
+    for (let i = 0; i < 3; i++) featuresByLabel.set(data.train.labels[i], [data.train.x[2 * i], data.train.x[2 * i + 1]]);
+    expect(featuresByLabel.get(0)).toEqual([0, 255]);
+    expect(featuresByLabel.get(1)).toEqual([0.5, -1.25]);
+    expect(featuresByLabel.get(2)).toEqual([3, 4]);
+  });
+
+  it('names the line of a CSV row with a wrong column count, counting line breaks inside quotes', () => {
+    // The header is line 1, the first row spans lines 2-3, the short row is on line 4.
+    const dir = tempDir();
+    writeFileSync(join(dir, 'd.csv'), 'a,b,label\n1,2,"two\nlines"\n3,cat\n');
+    expect(() => loadDataset(dataConfig({ dataset: 'csv', path: join(dir, 'd.csv'), validationSplit: 0 }), 1, { inputShape: [2], numClasses: 2 })).toThrow(
+      `${join(dir, 'd.csv')}:4: expected 3 columns, received 2`,
+    );
+  });
+
   it('reads an image folder (PNG and JPEG), resized and converted to the model input', () => {
     const root = tempDir();
     for (const [name, value] of [['dark', 0], ['light', 255]] as const) {

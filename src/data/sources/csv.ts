@@ -1,22 +1,20 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dataError } from '../../errors.js';
 import { makeSamples, type RawDataset, type SourceOptions } from '../dataset.js';
-
-function splitLine(line: string): string[] {
-  return line.split(',').map((cell) => cell.trim().replace(/^"(.*)"$/, '$1'));
-}
+import { parseCsvRecords } from './csv-records.js';
 
 /**
  * A CSV file with a header row: numeric feature columns and one label column (`data.labelColumn`,
  * a name or 0-based index; default: a column named "label", else the last). Labels may be
- * integers or names; names become classes in sorted order.
+ * integers or names; names become classes in sorted order. Fields follow RFC 4180: quoted fields
+ * may hold commas, line breaks and doubled quotes (Python's csv.QUOTE_ALL, pandas, Excel).
  */
 export function loadCsv(options: SourceOptions): RawDataset {
   const path = options.path;
   if (!path || !existsSync(path)) throw dataError(`data.path: expected a .csv file, received ${JSON.stringify(path)}`, 'check the path');
-  const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter((line) => line.trim() !== '');
-  if (lines.length < 2) throw dataError(`${path} has no data rows`, 'the first row is the header, then one row per sample');
-  const header = splitLine(lines[0]);
+  const records = parseCsvRecords(readFileSync(path, 'utf8'), path);
+  if (records.length < 2) throw dataError(`${path} has no data rows`, 'the first row is the header, then one row per sample');
+  const header = records[0].fields;
   const labelIndex =
     typeof options.labelColumn === 'number'
       ? options.labelColumn
@@ -24,7 +22,8 @@ export function loadCsv(options: SourceOptions): RawDataset {
   if (labelIndex < 0 || labelIndex >= header.length) {
     throw dataError(`data.labelColumn: ${JSON.stringify(options.labelColumn)} is not a column of ${path}; columns are ${header.join(', ')}`, 'name one of the columns');
   }
-  const rows = lines.slice(1).map(splitLine);
+  const dataRecords = records.slice(1);
+  const rows = dataRecords.map((record) => record.fields);
   const rawLabels = rows.map((row) => row[labelIndex]);
   const numericLabels = rawLabels.every((l) => /^\d+$/.test(l));
   const classNames = numericLabels ? undefined : [...new Set(rawLabels)].sort();
@@ -32,15 +31,16 @@ export function loadCsv(options: SourceOptions): RawDataset {
   const x = new Float32Array(rows.length * numFeatures);
   const labels = new Int32Array(rows.length);
   rows.forEach((row, r) => {
+    const line = dataRecords[r].line;
     if (row.length !== header.length) {
-      throw dataError(`${path}:${r + 2}: expected ${header.length} columns, received ${row.length}`, 'every row needs a value for every column');
+      throw dataError(`${path}:${line}: expected ${header.length} columns, received ${row.length}`, 'every row needs a value for every column');
     }
     let column = 0;
     row.forEach((cell, c) => {
       if (c === labelIndex) return;
       const value = Number(cell);
       if (cell === '' || !Number.isFinite(value)) {
-        throw dataError(`${path}:${r + 2} column "${header[c]}": expected a number, received ${JSON.stringify(cell)}`, 'features must be numeric; encode categories as numbers first');
+        throw dataError(`${path}:${line} column "${header[c]}": expected a number, received ${JSON.stringify(cell)}`, 'features must be numeric; encode categories as numbers first');
       }
       x[r * numFeatures + column++] = value;
     });
