@@ -11,6 +11,8 @@ export interface Output {
   interactive: boolean;
   /** A one-line notice on stderr (backend choice, hints); silent under --json. */
   notice(message: string): void;
+  /** `warning: ...` on stderr, also under --json (stdout keeps only the result): something the user should know about their data. */
+  warn(message: string): void;
   /** The command's result: a JSON document under --json, else text. */
   result(text: string, json: unknown): void;
   spinner(text: string): Ora | undefined;
@@ -24,6 +26,9 @@ export function createOutput(options: { json?: boolean }): Output {
     interactive,
     notice(message) {
       if (!json) process.stderr.write(`${message}\n`);
+    },
+    warn(message) {
+      process.stderr.write(`warning: ${message}\n`);
     },
     result(text, value) {
       process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
@@ -46,6 +51,11 @@ export function applyThreadsFlag(text: string | undefined): void {
   const threads = Number(text);
   if (!Number.isInteger(threads) || threads < 1) throw usageError(`--threads: expected a positive integer, received ${describeValue(text)}`, 'e.g. --threads 2 (default: all cores)');
   requestThreads(threads);
+}
+
+/** `val acc 91.25%`, or `no validation set` for a run with data.validationSplit: 0, never `NaN%`. */
+export function validationText(accuracy: number | undefined): string {
+  return accuracy !== undefined && Number.isFinite(accuracy) ? `val acc ${(100 * accuracy).toFixed(2)}%` : 'no validation set';
 }
 
 /** Says that a step runs as several passes, when it does. */

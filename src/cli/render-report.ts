@@ -3,7 +3,8 @@ import { formatSi } from '../config/si-number.js';
 import type { Report } from '../stages/report.js';
 
 const percent = (x: number | undefined) => (x === undefined ? '' : `${(100 * x).toFixed(1)}%`);
-const accuracy = (x: number | undefined) => (x === undefined ? '' : `${(100 * x).toFixed(2)}%`);
+/** An accuracy, or blank when none was measured (a stage without a validation set): never `NaN%` or `0.00%`. */
+const accuracy = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? `${(100 * x).toFixed(2)}%` : '');
 
 /** The report as tables: per layer widths and FLOPs share; per stage cost and accuracy. */
 export function renderReportTable(report: Report): string {

@@ -1,6 +1,7 @@
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { runDirError } from '../errors.js';
+import { withWritePath } from './atomic.js';
 
 function processAlive(pid: number): boolean {
   try {
@@ -19,7 +20,13 @@ export function acquireLock(lockPath: string, runDir: string): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lockPath, 'wx');
-      writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }));
+      try {
+        withWritePath(lockPath, () => writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() })));
+      } catch (writeError) {
+        closeSync(fd);
+        rmSync(lockPath, { force: true });
+        throw writeError;
+      }
       closeSync(fd);
       let released = false;
       return () => {

@@ -118,6 +118,20 @@ export class RunDir {
   }
 
   /**
+   * Records that a running stage stopped with `error`. Failing to record it (the full disk that
+   * stopped the stage also refuses run.json) must not hide that error: the stage then stays
+   * "running", which resumes just the same.
+   */
+  markFailed(stage: Stage, error: unknown): void {
+    if (this.stageStatus(stage) !== 'running') return;
+    try {
+      this.markStage(stage, 'failed', error instanceof Error ? error.message : String(error));
+    } catch {
+      // The stage's own error is the one the user needs.
+    }
+  }
+
+  /**
    * Forgets `stage` and every stage after it (their outputs depend on it): removes their folders
    * and statuses. Redoing shrink also drops the saved seed model, which a new config may change.
    */

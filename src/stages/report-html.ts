@@ -4,6 +4,9 @@ import { runDirLayout } from '../run-dir/run-dir.js';
 import type { Report } from './report.js';
 
 const escape = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+/** An accuracy in percent, or blank when none was measured (no validation set): never `NaN%` or `0.00%`. */
+const isMeasured = (accuracy: number | null | undefined): accuracy is number => typeof accuracy === 'number' && Number.isFinite(accuracy);
+const percentCell = (accuracy: number | null | undefined) => (isMeasured(accuracy) ? `${(100 * accuracy).toFixed(2)}%` : '');
 const COLORS = { seed: '#9aa5b1', shrunk: '#d9822b', expanded: '#2b6cb0', baseline: '#7b3fa0' };
 
 /** Grouped bars: seed / learned / expanded width of every layer (the MorphNet paper's figure). */
@@ -51,8 +54,8 @@ function lineChart(id: string, title: string, points: Array<[number, number]>, c
 /** Accuracy against FLOPs for every stage that has both. */
 function accuracyChart(report: Report): string {
   const points = report.stages
-    .map((s) => ({ name: s.name, flops: s.cost.flops, accuracy: s.testAccuracy ?? s.valAccuracy }))
-    .filter((p): p is { name: Report['stages'][number]['name']; flops: number; accuracy: number } => p.accuracy !== undefined);
+    .map((s) => ({ name: s.name, flops: s.cost.flops, accuracy: isMeasured(s.testAccuracy) ? s.testAccuracy : s.valAccuracy }))
+    .filter((p): p is { name: Report['stages'][number]['name']; flops: number; accuracy: number } => isMeasured(p.accuracy));
   const width = 560;
   const height = 220;
   if (points.length === 0) return '<p>no accuracy recorded yet</p>';
@@ -75,12 +78,13 @@ ${dots.join('')}</svg>`;
 /** One self-contained HTML page: tables and inline SVG charts, no scripts, no network. */
 export function renderHtmlReport(report: Report): string {
   const rows = report.stages
-    .map((s) => `<tr><td>${s.name}</td><td>${s.status}</td><td>${formatSi(s.cost.flops)}</td><td>${formatSi(s.cost.params)}</td><td>${s.valAccuracy === undefined ? '' : (100 * s.valAccuracy).toFixed(2) + '%'}</td><td>${s.testAccuracy === undefined ? '' : (100 * s.testAccuracy).toFixed(2) + '%'}</td></tr>`)
+    .map((s) => `<tr><td>${s.name}</td><td>${s.status}</td><td>${formatSi(s.cost.flops)}</td><td>${formatSi(s.cost.params)}</td><td>${percentCell(s.valAccuracy)}</td><td>${percentCell(s.testAccuracy)}</td></tr>`)
     .join('');
   const curve = report.shrinkCurve;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>morphnet report: ${escape(report.model)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:16px}</style></head><body>
 <h1>morphnet report</h1><p>${escape(report.model)} &middot; ${escape(report.runDir)}${report.backend ? ` &middot; backend ${escape(report.backend)}` : ''}</p>
+${(report.warnings ?? []).map((warning) => `<p class="warning">warning: ${escape(warning)}</p>`).join('')}
 <h2>Stages</h2><table><tr><th>stage</th><th>status</th><th>FLOPs</th><th>params</th><th>val acc</th><th>test acc</th></tr>${rows}</table>
 <h2>Channels per layer</h2>${widthChart(report)}
 <h2>Shrink</h2><div class="charts">${lineChart('loss', 'loss', curve.map((p) => [p.step, p.loss]), '#c53030')}${lineChart('cost', 'cost of the target resource', curve.map((p) => [p.step, p.cost]), COLORS.expanded)}${lineChart('alive', 'alive channels', curve.map((p) => [p.step, p.alive]), COLORS.shrunk)}</div>

@@ -49,9 +49,47 @@ export interface Report {
   comparison?: { morphnetAccuracy: number; baselineAccuracy: number; metric: 'test' | 'validation'; flops: { morphnet: number; baseline: number } };
   /** Shrink curves for charts: step, loss, cost, alive channels. */
   shrinkCurve: Array<{ step: number; loss: number; taskLoss: number; cost: number; alive: number }>;
+  /** What the reader should know about the inputs (a torn metrics line that was skipped); absent when none. */
+  warnings?: string[];
 }
 
 const readJson = <T>(path: string): T | undefined => (existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : undefined);
+
+/**
+ * An accuracy that was measured, or undefined: a run without a validation set stored none
+ * (older versions stored NaN, which JSON turned into null).
+ */
+const measured = (accuracy: number | null | undefined): number | undefined => (typeof accuracy === 'number' && Number.isFinite(accuracy) ? accuracy : undefined);
+
+type Accuracies = { valAccuracy?: number | null; testAccuracy?: number | null };
+
+/** The accuracy MorphNet and the baseline are compared on: test when both have it, else validation when both have it. */
+function comparedAccuracy(retrain: Accuracies, baseline: Accuracies): { metric: 'test' | 'validation'; morphnet: number; baseline: number } | undefined {
+  const test = [measured(retrain.testAccuracy), measured(baseline.testAccuracy)];
+  if (test[0] !== undefined && test[1] !== undefined) return { metric: 'test', morphnet: test[0], baseline: test[1] };
+  const validation = [measured(retrain.valAccuracy), measured(baseline.valAccuracy)];
+  if (validation[0] !== undefined && validation[1] !== undefined) return { metric: 'validation', morphnet: validation[0], baseline: validation[1] };
+  return undefined;
+}
+
+function shrinkCurve(records: Array<Record<string, unknown>>): Report['shrinkCurve'] {
+  return records
+    .filter((m) => m.loss !== undefined)
+    .map((m) => ({
+      step: m.step as number,
+      loss: m.loss as number,
+      taskLoss: m.taskLoss as number,
+      cost: m.cost as number,
+      alive: Object.values((m.alive ?? {}) as Record<string, number>).reduce((a, b) => a + b, 0),
+    }));
+}
+
+/** The accuracies that were measured, as fields; unmeasured ones are left out rather than stored as null. */
+function optionalAccuracies(source: Accuracies): Pick<ReportStage, 'valAccuracy' | 'testAccuracy'> {
+  const valAccuracy = measured(source.valAccuracy);
+  const testAccuracy = measured(source.testAccuracy);
+  return { ...(valAccuracy !== undefined ? { valAccuracy } : {}), ...(testAccuracy !== undefined ? { testAccuracy } : {}) };
+}
 
 function stageCost(layers: LayerCost[]): StageCost {
   const sum = (key: 'flops' | 'params' | 'latency') => layers.reduce((s, l) => s + (l[key] ?? 0), 0);
@@ -89,19 +127,20 @@ export async function reportStage(runDir: string): Promise<Report> {
     ...(expandLayers ? { expandedFlopsShare: flopsOf(expandLayers, node.id) / total(expandLayers) } : {}),
   }));
 
-  const shrinkResult = readJson<{ valAccuracy: number }>(paths.stageResult('shrink'));
+  const shrinkResult = readJson<{ valAccuracy?: number | null }>(paths.stageResult('shrink'));
   const retrain = readJson<TrainedModel>(paths.stageResult('retrain'));
   const baseline = readJson<TrainedModel>(paths.stageResult('baseline'));
   const status = (stage: keyof Manifest['stages']) => manifest.stages[stage]?.status ?? 'not run';
   const stages: ReportStage[] = [
     { name: 'seed', status: 'complete', cost: stageCost(seedLayers) },
-    ...(shrinkLayers ? [{ name: 'shrink' as const, status: status('shrink'), cost: stageCost(shrinkLayers), valAccuracy: shrinkResult?.valAccuracy }] : []),
+    ...(shrinkLayers ? [{ name: 'shrink' as const, status: status('shrink'), cost: stageCost(shrinkLayers), ...optionalAccuracies({ valAccuracy: shrinkResult?.valAccuracy }) }] : []),
     ...(expandLayers ? [{ name: 'expand' as const, status: status('expand'), cost: stageCost(expandLayers), multiplier: expand!.multiplier }] : []),
     ...[retrain, baseline]
       .filter((m): m is TrainedModel => m !== undefined)
-      .map((m) => ({ name: m.stage as 'retrain' | 'baseline', status: status(m.stage), cost: { flops: m.cost.flops, params: m.cost.params }, valAccuracy: m.valAccuracy, testAccuracy: m.testAccuracy, multiplier: m.multiplier })),
+      .map((m) => ({ name: m.stage as 'retrain' | 'baseline', status: status(m.stage), cost: { flops: m.cost.flops, params: m.cost.params }, ...optionalAccuracies(m), multiplier: m.multiplier })),
   ];
-  const metric = retrain?.testAccuracy !== undefined && baseline?.testAccuracy !== undefined ? 'test' : 'validation';
+  const compared = retrain && baseline ? comparedAccuracy(retrain, baseline) : undefined;
+  const metrics = new MetricsLog(paths.shrinkMetrics).read();
   const report: Report = {
     format: 'morphnet.report/1',
     runDir,
@@ -109,26 +148,18 @@ export async function reportStage(runDir: string): Promise<Report> {
     backend: readManifest(runDir).backend?.name,
     stages,
     layers,
-    ...(retrain && baseline
+    ...(compared
       ? {
           comparison: {
-            morphnetAccuracy: metric === 'test' ? retrain.testAccuracy! : retrain.valAccuracy,
-            baselineAccuracy: metric === 'test' ? baseline.testAccuracy! : baseline.valAccuracy,
-            metric,
-            flops: { morphnet: retrain.cost.flops, baseline: baseline.cost.flops },
+            morphnetAccuracy: compared.morphnet,
+            baselineAccuracy: compared.baseline,
+            metric: compared.metric,
+            flops: { morphnet: retrain!.cost.flops, baseline: baseline!.cost.flops },
           },
         }
       : {}),
-    shrinkCurve: new MetricsLog(paths.shrinkMetrics)
-      .read()
-      .filter((m) => m.loss !== undefined)
-      .map((m) => ({
-        step: m.step as number,
-        loss: m.loss as number,
-        taskLoss: m.taskLoss as number,
-        cost: m.cost as number,
-        alive: Object.values((m.alive ?? {}) as Record<string, number>).reduce((a, b) => a + b, 0),
-      })),
+    shrinkCurve: shrinkCurve(metrics.records),
+    ...(metrics.warnings.length ? { warnings: metrics.warnings } : {}),
   };
   writeJsonAtomic(paths.reportJson, report);
   return report;

@@ -14,7 +14,7 @@ import { solveMultiplier, type GroupWidths } from '../structure/width-multiplier
 import { rebuildModel } from '../surgery/rebuild.js';
 import { slicePrunedWeights } from '../surgery/slice-weights.js';
 import { loadCheckpointWeights } from '../train/checkpoint.js';
-import { evaluate, type Evaluation } from '../train/evaluate.js';
+import { evaluate, measuredAccuracy, optionalValAccuracy, type Evaluation } from '../train/evaluate.js';
 import { outputKind } from '../train/loss.js';
 import { microBatchPlanFor, totalSteps, validate } from '../train/loop.js';
 import type { MicroBatchPlan } from '../train/memory.js';
@@ -42,6 +42,7 @@ export interface RetrainProgress {
   epoch: number;
   loss: number;
   learningRate: number;
+  /** At the end of an epoch; undefined without a validation set (data.validationSplit: 0). */
   valAccuracy?: number;
 }
 
@@ -57,7 +58,8 @@ export interface TrainedModel {
   modelDir: string;
   steps: number;
   resumedAt: number;
-  valAccuracy: number;
+  /** Absent without a validation set (data.validationSplit: 0). */
+  valAccuracy?: number;
   testAccuracy?: number;
   cost: { flops: number; macs: number; params: number; totalParams: number; activations: number };
   widths: Record<string, number>;
@@ -128,7 +130,7 @@ async function trainStage(
       events.step?.(last);
     },
     afterEpoch: (_epoch, validation) => {
-      if (last) events.epoch?.({ ...last, valAccuracy: validation.accuracy });
+      if (last) events.epoch?.({ ...last, valAccuracy: measuredAccuracy(validation) });
     },
   });
   const validation: Evaluation = validate({ model, dataset, batchSize: config.data.batchSize, numClasses, outputKind: kind });
@@ -140,7 +142,7 @@ async function trainStage(
     modelDir: paths.stageModel(stage),
     steps,
     resumedAt,
-    valAccuracy: validation.accuracy,
+    ...optionalValAccuracy(validation),
     ...(test ? { testAccuracy: test.accuracy } : {}),
     cost: { flops: report.totals.flops, macs: report.totals.macs, params: report.totals.params, totalParams: report.totals.totalParams, activations: report.totals.activations },
     widths,
@@ -198,7 +200,7 @@ export async function retrainStage(request: RetrainRequest, events: RetrainEvent
     }
     return result;
   } catch (error) {
-    for (const stage of stages) if (run.stageStatus(stage) === 'running') run.markStage(stage, 'failed', (error as Error).message);
+    for (const stage of stages) run.markFailed(stage, error);
     throw error;
   } finally {
     run.close();

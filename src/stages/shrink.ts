@@ -12,6 +12,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../run-dir/atomic.js';
 import { RunDir } from '../run-dir/run-dir.js';
 import { buildStructure, type StructureFile } from '../structure/structure-file.js';
 import { scoreHistogram, type HistogramBin } from '../structure/score-histogram.js';
+import { measuredAccuracy, optionalValAccuracy } from '../train/evaluate.js';
 import { outputKind } from '../train/loss.js';
 import { microBatchPlanFor, totalSteps, validate } from '../train/loop.js';
 import type { MicroBatchPlan } from '../train/memory.js';
@@ -36,6 +37,7 @@ export interface ShrinkProgress {
   initialCost: number;
   aliveChannels: number;
   totalChannels: number;
+  /** At the end of an epoch; undefined without a validation set (data.validationSplit: 0). */
   valAccuracy?: number;
 }
 
@@ -59,7 +61,8 @@ export interface ShrinkResult {
   costReduction: number;
   initialFlops: number;
   finalFlops: number;
-  valAccuracy: number;
+  /** Absent without a validation set (data.validationSplit: 0). */
+  valAccuracy?: number;
   structure: StructureFile;
   scoreHistogram: HistogramBin[];
   threshold: number;
@@ -184,7 +187,7 @@ export async function shrinkStage(request: ShrinkRequest, events: ShrinkEvents =
         if (next.step % shrink.exportEvery === 0) writeJsonAtomic(join(paths.shrinkStructures, `alive-${String(next.step).padStart(6, '0')}.json`), structureAt(next.step));
       },
       afterEpoch: (_epoch, validation) => {
-        if (last) events.epoch?.({ ...last, valAccuracy: validation.accuracy });
+        if (last) events.epoch?.({ ...last, valAccuracy: measuredAccuracy(validation) });
       },
     });
 
@@ -208,7 +211,7 @@ export async function shrinkStage(request: ShrinkRequest, events: ShrinkEvents =
       costReduction: 1 - finalCost / initialCost,
       initialFlops,
       finalFlops: structure.cost.flops,
-      valAccuracy: validation.accuracy,
+      ...optionalValAccuracy(validation),
       structure,
       scoreHistogram: scoreHistogram(scores.flatMap((s) => Array.from(s))),
       threshold: shrink.threshold,
@@ -219,7 +222,7 @@ export async function shrinkStage(request: ShrinkRequest, events: ShrinkEvents =
     run.markStage('shrink', 'complete');
     return result;
   } catch (error) {
-    if (run.stageStatus('shrink') === 'running') run.markStage('shrink', 'failed', (error as Error).message);
+    run.markFailed('shrink', error);
     throw error;
   } finally {
     run.close();

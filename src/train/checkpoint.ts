@@ -63,12 +63,18 @@ export async function saveCheckpoint(dir: string, model: tf.LayersModel, optimiz
   const staging = join(dir, `.${name}.tmp`);
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
-  const weights = packTensors(model.weights.map((w, i) => ({ name: `${i}:${w.originalName}`, tensor: w.read() })));
-  const optimizerWeights = await optimizer.getWeights();
-  const slots = packTensors(optimizerWeights);
-  writeFileAtomic(join(staging, 'weights.bin'), weights.bytes);
-  writeFileAtomic(join(staging, 'optimizer.bin'), slots.bytes);
-  writeJsonAtomic(join(staging, 'checkpoint.json'), { position, weights: weights.entries, optimizer: slots.entries, ...extra });
+  try {
+    const weights = packTensors(model.weights.map((w, i) => ({ name: `${i}:${w.originalName}`, tensor: w.read() })));
+    const optimizerWeights = await optimizer.getWeights();
+    const slots = packTensors(optimizerWeights);
+    writeFileAtomic(join(staging, 'weights.bin'), weights.bytes);
+    writeFileAtomic(join(staging, 'optimizer.bin'), slots.bytes);
+    writeJsonAtomic(join(staging, 'checkpoint.json'), { position, weights: weights.entries, optimizer: slots.entries, ...extra });
+  } catch (error) {
+    // A full disk or a non-finite weight: drop the half-made folder, the previous checkpoint stays latest.
+    rmSync(staging, { recursive: true, force: true });
+    throw error;
+  }
   rmSync(target, { recursive: true, force: true });
   renameSync(staging, target);
   writeJsonAtomic(join(dir, 'latest.json'), { checkpoint: name, position });

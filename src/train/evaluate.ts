@@ -9,6 +9,16 @@ export interface Evaluation {
   count: number;
 }
 
+/** The accuracy of an evaluation, or undefined when the split was empty (no validation set): never NaN. */
+export function measuredAccuracy(evaluation: Evaluation): number | undefined {
+  return evaluation.count > 0 ? evaluation.accuracy : undefined;
+}
+
+/** `{ valAccuracy }` for a stage result, or nothing when there was no validation set, so JSON holds no null. */
+export function optionalValAccuracy(validation: Evaluation): { valAccuracy?: number } {
+  return validation.count > 0 ? { valAccuracy: validation.accuracy } : {};
+}
+
 /** Loss and top-1 accuracy over a whole split, in inference mode, batch by batch. */
 export function evaluate(model: tf.LayersModel, samples: Samples, batchSize: number, numClasses: number, kind: OutputKind): Evaluation {
   let lossSum = 0;

@@ -41,7 +41,8 @@ export async function trainWithCheckpoints(options: SessionOptions): Promise<{ e
       }
     },
     afterEpoch: (epoch, validation, next) => {
-      metrics.append({ step: next.step, epoch, valAccuracy: validation.accuracy, valLoss: validation.loss });
+      // Without a validation set the epoch line records the epoch alone: no NaN (null in JSON) accuracy.
+      metrics.append({ step: next.step, epoch, ...(validation.count > 0 ? { valAccuracy: validation.accuracy, valLoss: validation.loss } : {}) });
       options.afterEpoch?.(epoch, validation, next);
     },
   });

@@ -10,6 +10,7 @@ export interface ReportFlags {
 export async function reportCommand(flags: ReportFlags): Promise<void> {
   const output = createOutput({ json: flags.format === 'json' });
   const report = await reportStage(flags.runDir);
+  for (const warning of report.warnings ?? []) output.warn(warning);
   if (flags.format === 'html') {
     const { writeHtmlReport } = await import('../../stages/report-html.js');
     output.result(`wrote ${writeHtmlReport(report)}`, report);

@@ -1,7 +1,7 @@
 import { formatSi } from '../../config/si-number.js';
 import { describeValue, usageError } from '../../errors.js';
 import { retrainStage, type RetrainResult, type TrainedModel } from '../../stages/retrain.js';
-import { applyThreadsFlag, createOutput, microBatchNotice } from '../output.js';
+import { applyThreadsFlag, createOutput, microBatchNotice, validationText } from '../output.js';
 import { ProgressBar } from '../progress.js';
 import { toolVersion } from '../version.js';
 
@@ -15,7 +15,7 @@ export interface RetrainFlags {
 }
 
 const describeModel = (m: TrainedModel) =>
-  `${m.stage}: val acc ${(100 * m.valAccuracy).toFixed(2)}%${m.testAccuracy !== undefined ? `, test acc ${(100 * m.testAccuracy).toFixed(2)}%` : ''}, FLOPs ${formatSi(m.cost.flops)}, params ${formatSi(m.cost.params)} -> ${m.modelDir}`;
+  `${m.stage}: ${validationText(m.valAccuracy)}${m.testAccuracy !== undefined ? `, test acc ${(100 * m.testAccuracy).toFixed(2)}%` : ''}, FLOPs ${formatSi(m.cost.flops)}, params ${formatSi(m.cost.params)} -> ${m.modelDir}`;
 
 export function renderRetrain(result: RetrainResult): string {
   return [result.retrain, result.baseline].filter((m): m is TrainedModel => m !== undefined).map(describeModel).join('\n');
@@ -38,7 +38,7 @@ export async function retrainCommand(flags: RetrainFlags): Promise<void> {
       step: (p) => bar?.update(p.step, `loss ${p.loss.toFixed(3)}  lr ${p.learningRate.toPrecision(3)}`),
       epoch: (p) => {
         bar?.done();
-        output.notice(`${p.stage} epoch ${p.epoch}: step ${p.step}/${p.totalSteps}  loss ${p.loss.toFixed(3)}  val acc ${(100 * p.valAccuracy!).toFixed(2)}%`);
+        output.notice(`${p.stage} epoch ${p.epoch}: step ${p.step}/${p.totalSteps}  loss ${p.loss.toFixed(3)}  ${validationText(p.valAccuracy)}`);
       },
     },
   );

@@ -1,5 +1,5 @@
 import { runPipeline } from '../../stages/run.js';
-import { applyThreadsFlag, backendNotice, createOutput, microBatchNotice } from '../output.js';
+import { applyThreadsFlag, backendNotice, createOutput, microBatchNotice, validationText } from '../output.js';
 import { ProgressBar } from '../progress.js';
 import { renderReportTable } from '../render-report.js';
 import { toolVersion } from '../version.js';
@@ -37,7 +37,7 @@ export async function runCommand(configPath: string, flags: RunFlags): Promise<v
           startBar(info.totalSteps, info.resumedAt);
         },
         step: (p) => bar?.update(p.step, `loss ${p.loss.toFixed(3)}  cost ${((100 * p.cost) / p.initialCost).toFixed(0)}%  alive ${p.aliveChannels}/${p.totalChannels}`),
-        epoch: (p) => epochLine(`shrink epoch ${p.epoch}: step ${p.step}/${p.totalSteps}  cost ${((100 * p.cost) / p.initialCost).toFixed(0)}%  alive ${p.aliveChannels}/${p.totalChannels}  val acc ${(100 * p.valAccuracy!).toFixed(2)}%`),
+        epoch: (p) => epochLine(`shrink epoch ${p.epoch}: step ${p.step}/${p.totalSteps}  cost ${((100 * p.cost) / p.initialCost).toFixed(0)}%  alive ${p.aliveChannels}/${p.totalChannels}  ${validationText(p.valAccuracy)}`),
         hint: (message) => output.notice(`hint: ${message}`),
       },
       retrain: {
@@ -47,10 +47,11 @@ export async function runCommand(configPath: string, flags: RunFlags): Promise<v
           startBar(info.totalSteps, info.resumedAt);
         },
         step: (p) => bar?.update(p.step, `loss ${p.loss.toFixed(3)}`),
-        epoch: (p) => epochLine(`${p.stage} epoch ${p.epoch}: step ${p.step}/${p.totalSteps}  loss ${p.loss.toFixed(3)}  val acc ${(100 * p.valAccuracy!).toFixed(2)}%`),
+        epoch: (p) => epochLine(`${p.stage} epoch ${p.epoch}: step ${p.step}/${p.totalSteps}  loss ${p.loss.toFixed(3)}  ${validationText(p.valAccuracy)}`),
       },
     },
   );
   bar?.done();
+  for (const warning of result.report.warnings ?? []) output.warn(warning);
   output.result(`${renderReportTable(result.report)}\nhtml report: ${result.htmlReport}`, result.report);
 }

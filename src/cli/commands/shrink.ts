@@ -2,7 +2,7 @@ import type { ShrinkProgress, ShrinkResult } from '../../stages/shrink.js';
 import { shrinkStage } from '../../stages/shrink.js';
 import { formatSi } from '../../config/si-number.js';
 import { SHRINK_FLAGS, configOverrides } from '../config-flags.js';
-import { backendNotice, createOutput, microBatchNotice } from '../output.js';
+import { backendNotice, createOutput, microBatchNotice, validationText } from '../output.js';
 import { ProgressBar } from '../progress.js';
 import { toolVersion } from '../version.js';
 
@@ -23,7 +23,7 @@ export function renderShrinkSummary(result: ShrinkResult): string {
     `shrink finished in ${result.runDir} after ${result.steps} steps${result.resumedAt ? ` (resumed at step ${result.resumedAt})` : ''}`,
     `  ${result.target}: ${formatSi(result.initialCost)} -> ${formatSi(result.finalCost)} (-${(100 * result.costReduction).toFixed(1)}%)`,
     `  FLOPs: ${formatSi(result.initialFlops)} -> ${formatSi(result.finalFlops)} (-${(100 * (1 - result.finalFlops / result.initialFlops)).toFixed(1)}%)`,
-    `  validation accuracy: ${(100 * result.valAccuracy).toFixed(2)}%   lambda ${result.strength.toPrecision(3)}`,
+    `  ${result.valAccuracy !== undefined ? `validation accuracy: ${(100 * result.valAccuracy).toFixed(2)}%` : 'validation accuracy: none (no validation set; data.validationSplit is 0)'}   lambda ${result.strength.toPrecision(3)}`,
     '  learned widths:',
     ...result.structure.groups.filter((g) => !g.fixed).map((g) => `    ${g.layers[0].padEnd(24)} ${String(g.original).padStart(5)} -> ${String(g.width).padStart(5)}`),
     `  channel scores (threshold ${result.threshold}):`,
@@ -47,7 +47,7 @@ export async function shrinkCommand(flags: ShrinkFlags): Promise<void> {
       },
       step: (p) => bar?.update(p.step, describeProgress(p)),
       epoch: (p) => {
-        const line = `epoch ${p.epoch}: step ${p.step}/${p.totalSteps}  ${describeProgress(p)}  val acc ${(100 * p.valAccuracy!).toFixed(2)}%`;
+        const line = `epoch ${p.epoch}: step ${p.step}/${p.totalSteps}  ${describeProgress(p)}  ${validationText(p.valAccuracy)}`;
         if (bar) {
           bar.done();
           output.notice(line);

@@ -1,0 +1,75 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { hasStackTrace, runCli, tempDir } from './cli.js';
+
+// No validation set: 64 synthetic samples all train, batch 16 = 4 steps per epoch.
+const CONFIG = `
+model: {zoo: cnn, options: {width: 0.25}}
+data: {dataset: synthetic, samples: 64, batchSize: 16, validationSplit: 0}
+seed: 4
+backend: wasm
+shrink: {steps: 8, checkpointEvery: 4, exportEvery: 4, strength: auto}
+expand: {multiplier: 1}
+retrain: {steps: 4, checkpointEvery: 4}
+`;
+
+describe('a run without a validation set, whose shrink metrics log was torn by a kill', () => {
+  it('shows no NaN or 0.00% validation accuracy, and report still succeeds, warning about the torn line', () => {
+    const dir = tempDir();
+    const config = join(dir, 'config.yaml');
+    writeFileSync(config, CONFIG);
+    const runDir = join(dir, 'run');
+
+    const run = runCli(['run', config, '-r', runDir]);
+    expect(run.code).toBe(0);
+    // Epoch lines after steps 4 and 8 of shrink, and after step 4 of retrain.
+    expect(run.stderr.match(/no validation set/g)).toHaveLength(3);
+    expect(run.stderr + run.stdout).not.toMatch(/NaN|0\.00%/);
+    const shrinkResult = JSON.parse(readFileSync(join(runDir, 'shrink/result.json'), 'utf8'));
+    const retrainResult = JSON.parse(readFileSync(join(runDir, 'retrain/result.json'), 'utf8'));
+    expect('valAccuracy' in shrinkResult).toBe(false);
+    expect('valAccuracy' in retrainResult).toBe(false);
+
+    // A kill during the append of step 8's record leaves its first 20 characters as the last line.
+    const metricsPath = join(runDir, 'shrink/metrics.jsonl');
+    const lines = readFileSync(metricsPath, 'utf8').trim().split('\n');
+    const step8 = lines.findIndex((line) => JSON.parse(line).step === 8);
+    const tornLineNumber = step8 + 1;
+    writeFileSync(metricsPath, `${lines.slice(0, step8).join('\n')}\n${lines[step8].slice(0, 20)}`);
+
+    const table = runCli(['report', '-r', runDir]);
+    expect(table.code).toBe(0);
+    expect(table.stderr).toContain(`warning: ${metricsPath}:${tornLineNumber}: ignored the last line`);
+    expect(hasStackTrace(table.stderr)).toBe(false);
+    expect(table.stdout).not.toMatch(/NaN|0\.00%/);
+    const shrinkRow = table.stdout.split('\n').find((line) => /│ shrink /.test(line));
+    // stage, status, FLOPs, params, then blank val acc, test acc and multiplier.
+    expect(shrinkRow).toMatch(/│ shrink +│ complete +│ +[\d.]+[kM]? +│ +[\d.]+[kM]? +│ +│ +│ +│/);
+
+    const json = runCli(['report', '-r', runDir, '--format', 'json']);
+    expect(json.code).toBe(0);
+    expect(json.stderr).toContain('ignored the last line');
+    const report = JSON.parse(json.stdout);
+    for (const stage of report.stages) expect('valAccuracy' in stage).toBe(false);
+    // 8 steps of shrink, the 8th one torn: steps 1..7 remain on the curve.
+    expect(report.shrinkCurve.map((point: { step: number }) => point.step)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(report.warnings).toHaveLength(1);
+
+    const html = runCli(['report', '-r', runDir, '--format', 'html']);
+    expect(html.code).toBe(0);
+    const page = readFileSync(join(runDir, 'report.html'), 'utf8');
+    expect(page).not.toMatch(/NaN|0\.00%/);
+    expect(page).toContain('ignored the last line');
+
+    // Results written before this fix stored the NaN accuracy, which JSON turns into null.
+    for (const stage of ['shrink', 'retrain']) {
+      const path = join(runDir, stage, 'result.json');
+      writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), valAccuracy: null }));
+    }
+    const older = runCli(['report', '-r', runDir, '--format', 'json']);
+    expect(older.code).toBe(0);
+    for (const stage of JSON.parse(older.stdout).stages) expect('valAccuracy' in stage).toBe(false);
+    expect(runCli(['report', '-r', runDir]).stdout).not.toMatch(/NaN|0\.00%/);
+  });
+});
