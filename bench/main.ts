@@ -1,3 +1,4 @@
+import { benchBatchNormStatistics } from './bn-statistics.js';
 import { benchCost } from './cost.js';
 import { profileTrainStep } from './kernel-profile.js';
 import { benchRegularizer } from './regularizer.js';
@@ -16,6 +17,33 @@ function optionOf(args: string[]) {
 }
 
 const BENCHES: Record<string, (json: boolean, args: string[]) => Promise<void>> = {
+  // npm run bench -- bn-statistics [--epochs 2] [--train 20000] [--bn-momentum 0.99] [--seeds 1,2,3]
+  // (needs Debian's dataset-fashion-mnist)
+  'bn-statistics': async (json, args) => {
+    const option = optionOf(args);
+    const seeds = (option('--seeds') ?? '1').split(',').map(Number);
+    for (const seed of seeds) {
+      const result = await benchBatchNormStatistics({
+        epochs: Number(option('--epochs') ?? 2),
+        trainLimit: option('--train') ? Number(option('--train')) : undefined,
+        bnMomentum: Number(option('--bn-momentum') ?? 0.99),
+        seed,
+        learningRate: Number(option('--lr') ?? 0.05),
+        batchSize: Number(option('--batch') ?? 64),
+      });
+      if (json) {
+        process.stdout.write(`${JSON.stringify(result)}\n`);
+        continue;
+      }
+      const a = result.accuracy;
+      const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
+      console.log(
+        `seed ${seed}, ${result.steps} steps (${result.trainSeconds.toFixed(0)} s), BN momentum ${result.options.bnMomentum}: test accuracy with moving averages as trained ${pct(a.asTrained)}, ` +
+          `+30 training batches ${pct(a.ema30)}, +600 training batches (tfjs) ${pct(a.ema600)}, exact statistics of 4096 samples ${pct(a.exact)} (${result.exactSeconds.toFixed(1)} s), ` +
+          `test batches' own statistics ${pct(a.testBatchStatistics)}; largest moving-mean lag per BN layer (in std) ${result.meanLagInStd.map((v) => v.toFixed(3)).join(', ')}`,
+      );
+    }
+  },
   cost: async (json) => {
     const result = await benchCost(5);
     if (json) return void process.stdout.write(`${JSON.stringify(result)}\n`);

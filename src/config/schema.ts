@@ -100,6 +100,14 @@ const retrainSchema = z.strictObject({
   checkpointEvery: positiveInt.default(200),
 });
 
+const evaluationSchema = z.strictObject({
+  /**
+   * Training samples over which every BatchNormalization layer's population mean and variance
+   * are computed, exactly, for the final weights before a model is evaluated or saved.
+   */
+  batchNormSamples: positiveInt.default(4096),
+});
+
 const hardwareSchema = z.strictObject({
   peakGflops: z.number().positive(),
   bandwidthGBps: z.number().positive(),
@@ -114,6 +122,7 @@ export const configSchema = z.strictObject({
   shrink: shrinkSchema.default(shrinkSchema.parse({})),
   expand: expandSchema.default(expandSchema.parse({})),
   retrain: retrainSchema.default(retrainSchema.parse({})),
+  evaluation: evaluationSchema.default(evaluationSchema.parse({})),
   hardware: z.record(z.string(), hardwareSchema).default({}),
 });
 

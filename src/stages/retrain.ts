@@ -113,6 +113,7 @@ async function trainStage(
     dataset,
     batchSize: config.data.batchSize,
     seed: config.seed,
+    batchNormSamples: config.evaluation.batchNormSamples,
     totalSteps: steps,
     numClasses,
     outputKind: kind,
@@ -133,7 +134,7 @@ async function trainStage(
       if (last) events.epoch?.({ ...last, valAccuracy: measuredAccuracy(validation) });
     },
   });
-  const validation: Evaluation = validate({ model, dataset, batchSize: config.data.batchSize, numClasses, outputKind: kind });
+  const validation: Evaluation = validate({ model, dataset, seed: config.seed, numClasses, outputKind: kind, batchNormSamples: config.evaluation.batchNormSamples });
   const test = dataset.test ? evaluate(model, dataset.test, 256, numClasses, kind) : undefined;
   await saveModel(model, paths.stageModel(stage));
   optimizer.dispose();

@@ -163,6 +163,7 @@ export async function shrinkStage(request: ShrinkRequest, events: ShrinkEvents =
       dataset,
       batchSize: config.data.batchSize,
       seed: config.seed,
+      batchNormSamples: config.evaluation.batchNormSamples,
       totalSteps: steps,
       numClasses,
       outputKind: kind,
@@ -197,7 +198,7 @@ export async function shrinkStage(request: ShrinkRequest, events: ShrinkEvents =
     writeJsonAtomic(paths.shrinkStructure, structure);
     const finalCost = regularizer.cost();
     if (finalCost <= 0.02 * initialCost) hint(`the ${shrink.target} cost collapsed to ${((100 * finalCost) / initialCost).toFixed(1)}% of the seed's: lower shrink.strength (now ${strength.toPrecision(3)}) or raise shrink.threshold`);
-    const validation = validate({ model, dataset, batchSize: config.data.batchSize, numClasses, outputKind: kind });
+    const validation = validate({ model, dataset, seed: config.seed, numClasses, outputKind: kind, batchNormSamples: config.evaluation.batchNormSamples });
     regularizer.dispose();
     optimizer.dispose();
     const result: ShrinkResult = {

@@ -6,9 +6,9 @@ import { activeBackend } from '../backend/select.js';
 import { makeBatch } from './batches.js';
 import { planMicroBatches, type MicroBatchPlan } from './memory.js';
 import type { LoopPosition } from './checkpoint.js';
+import { DEFAULT_BATCH_NORM_SAMPLES, estimateBatchNormStatistics } from './batch-norm-statistics.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import type { OutputKind } from './loss.js';
-import { recalibrateBatchNorm } from './recalibrate.js';
 import { trainStep, type StepLosses } from './train-step.js';
 
 export interface LoopOptions {
@@ -22,6 +22,8 @@ export interface LoopOptions {
   outputKind: OutputKind;
   start?: LoopPosition;
   regularization?: () => tf.Scalar;
+  /** Training samples whose statistics become the BN layers' population statistics before each evaluation. */
+  batchNormSamples?: number;
   /** Samples per pass (gradient accumulation); by default what the wasm heap holds. */
   microBatchSize?: number;
   /** Called before each step with the step about to run (for learning-rate schedules). */
@@ -31,9 +33,12 @@ export interface LoopOptions {
   afterEpoch?(epoch: number, validation: Evaluation, next: LoopPosition): Promise<void> | void;
 }
 
-/** Validation accuracy and loss in inference mode, with BN statistics re-estimated first. */
-export function validate(options: Pick<LoopOptions, 'model' | 'dataset' | 'batchSize' | 'numClasses' | 'outputKind'>): Evaluation {
-  recalibrateBatchNorm(options.model, options.dataset.train, options.batchSize);
+/**
+ * Validation accuracy and loss in inference mode, after the BN layers' population statistics
+ * are estimated exactly for the current weights (so the model scores as it will when saved).
+ */
+export function validate(options: Pick<LoopOptions, 'model' | 'dataset' | 'seed' | 'numClasses' | 'outputKind' | 'batchNormSamples'>): Evaluation {
+  estimateBatchNormStatistics(options.model, options.dataset.train, { numSamples: options.batchNormSamples ?? DEFAULT_BATCH_NORM_SAMPLES, seed: options.seed });
   return evaluate(options.model, options.dataset.validation, 256, options.numClasses, options.outputKind);
 }
 
