@@ -56,6 +56,7 @@ export function buildProgram(): Command {
     .option('--multiplier <w>', 'a fixed width multiplier instead of a budget')
     .option('--hardware <name>', 'hardware for latency')
     .option('--max-width <n>', 'no group grows beyond this many channels')
+    .option('--no-fill', 'the pure multiplier: add no single channels after it (config expand.fill)')
     .option('--force', 'redo a finished expand')
     .option('--json', 'print JSON')
     .action(async (flags) => (await import('./commands/expand.js')).expandCommand(flags));

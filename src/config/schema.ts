@@ -87,6 +87,8 @@ const expandSchema = z.strictObject({
   multiplier: z.number().positive().optional(),
   hardware: z.string().nullable().default(null),
   maxWidth: positiveInt.optional(),
+  /** After the multiplier, add single channels while the budget allows (false: the pure multiplier). */
+  fill: z.boolean().default(true),
 });
 
 const retrainSchema = z.strictObject({

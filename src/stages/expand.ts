@@ -15,7 +15,8 @@ import { readStructure } from '../structure/read-structure.js';
 import { structureTopology } from '../structure/topology.js';
 import { buildStructure, type StructureFile } from '../structure/structure-file.js';
 import { modelSourceOf } from './experiment.js';
-import { aliveForWidths, solveMultiplier, scaleWidths, type GroupWidths } from '../structure/width-multiplier.js';
+import { fitBudget, type FilledChannel } from '../structure/fill-budget.js';
+import { aliveForWidths, scaleWidths, type GroupWidths } from '../structure/width-multiplier.js';
 
 /** A budget in one resource, or a fixed multiplier. */
 export type ExpandTarget = { resource: Resource; value: number } | { multiplier: number };
@@ -26,6 +27,8 @@ export interface ExpandRequest {
   target?: ExpandTarget;
   hardware?: string;
   maxWidth?: number;
+  /** false: the pure multiplier (--no-fill); by default the config's expand.fill. */
+  fill?: boolean;
   force?: boolean;
   toolVersion: string;
 }
@@ -35,6 +38,10 @@ export interface ExpandedStructure extends StructureFile {
   target: { resource: Resource; value: number } | { multiplier: number };
   achieved: number;
   slack: number;
+  /** Whether single channels were added after the multiplier (absent in structures from before the fill). */
+  fill?: boolean;
+  /** Channels added one at a time after the multiplier, in order, with each group's new width. */
+  filled: FilledChannel[];
 }
 
 /** The expand keys that set a budget, and the resource each one bounds (flags are their kebab-case forms). */
@@ -94,12 +101,14 @@ export async function expandStage(request: ExpandRequest): Promise<ExpandedStruc
 
   let multiplier: number;
   let widths: GroupWidths;
+  let filled: FilledChannel[] = [];
+  const fill = 'resource' in target && (request.fill ?? config.expand.fill);
   if ('multiplier' in target) {
     multiplier = target.multiplier;
     widths = scaleWidths(analysis, learned, multiplier, { maxWidth });
   } else {
-    const { solution, range } = solveMultiplier(costModel, learned, target.resource, target.value, { maxWidth, costOptions });
-    if (!solution) {
+    const { fit, range } = fitBudget(costModel, learned, target.resource, target.value, { maxWidth, costOptions, fill });
+    if (!fit) {
       const largest = Number.isFinite(range.largest) ? formatSi(range.largest) : 'unbounded';
       throw new MorphnetError(
         'budget',
@@ -107,7 +116,7 @@ export async function expandStage(request: ExpandRequest): Promise<ExpandedStruc
         'raise the target, or shrink with a larger strength so more groups vanish',
       );
     }
-    ({ multiplier, widths } = solution);
+    ({ multiplier, widths, filled } = fit);
   }
 
   const alive = aliveForWidths(analysis, widths);
@@ -125,6 +134,8 @@ export async function expandStage(request: ExpandRequest): Promise<ExpandedStruc
     target,
     achieved,
     slack: 'resource' in target ? target.value - achieved : 0,
+    fill,
+    filled,
   };
 
   const run = RunDir.open(request.runDir, request.toolVersion);

@@ -10,7 +10,8 @@ import type { ChannelAnalysis } from '../graph/channel-groups.js';
 import { saveModel } from '../model/load.js';
 import { writeJsonAtomic } from '../run-dir/atomic.js';
 import { requireStage, RunDir, runDirLayout, type Stage } from '../run-dir/run-dir.js';
-import { solveMultiplier, type GroupWidths } from '../structure/width-multiplier.js';
+import { fitBudget } from '../structure/fill-budget.js';
+import type { GroupWidths } from '../structure/width-multiplier.js';
 import { rebuildModel } from '../surgery/rebuild.js';
 import { slicePrunedWeights } from '../surgery/slice-weights.js';
 import { loadCheckpointWeights } from '../train/checkpoint.js';
@@ -82,9 +83,10 @@ function uniformWidths(analysis: ChannelAnalysis, expanded: ExpandedStructure): 
   const seedWidths = analysis.groups.map((g) => g.width);
   // A fixed-multiplier expand has no budget: the baseline matches the FLOPs it reached.
   const budget = 'resource' in expanded.target ? expanded.target : { resource: 'flops' as Resource, value: expanded.cost.flops };
-  const { solution } = solveMultiplier(costModel, seedWidths, budget.resource, budget.value);
-  if (!solution) throw new MorphnetError('budget', `no uniform width multiplier fits ${budget.resource} ${budget.value}`, 'raise the expand target');
-  return { widths: solution.widths, multiplier: solution.multiplier };
+  // Filled as expand was, so both arms use their budget alike (structures from before the fill have none).
+  const { fit } = fitBudget(costModel, seedWidths, budget.resource, budget.value, { fill: expanded.fill ?? false });
+  if (!fit) throw new MorphnetError('budget', `no uniform width multiplier fits ${budget.resource} ${budget.value}`, 'raise the expand target');
+  return { widths: fit.widths, multiplier: fit.multiplier };
 }
 
 async function trainStage(

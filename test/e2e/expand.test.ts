@@ -63,6 +63,29 @@ describe('expand and retrain refuse bad input and leave the run dir as it was', 
     expect(retrain.stderr).toContain('has no completed expand stage');
   });
 
+  it('--target-flops fills the budget with single channels after the multiplier; --no-fill keeps the multiplier alone', () => {
+    const copy = join(dir, 'fill');
+    cpSync(runDir, copy, { recursive: true });
+    const seedFlops = JSON.parse(readFileSync(join(copy, 'shrink/result.json'), 'utf8')).initialFlops;
+    const target = Math.round(0.5 * seedFlops); // at 0.6 this tiny structure has no room for a single channel
+    const filled = runCli(['expand', '-r', copy, '--target-flops', String(target), '--json']);
+    expect(filled.code, filled.stderr).toBe(0);
+    const withFill = JSON.parse(filled.stdout);
+    const pure = JSON.parse(runCli(['expand', '-r', copy, '--target-flops', String(target), '--no-fill', '--force', '--json']).stdout);
+    expect(pure.fill).toBe(false);
+    expect(pure.filled).toEqual([]);
+    expect(withFill.fill).toBe(true);
+    expect(withFill.filled.length).toBeGreaterThan(0);
+    expect(withFill.multiplier).toBe(pure.multiplier);
+    expect(withFill.achieved).toBeLessThanOrEqual(target);
+    expect(withFill.achieved).toBeGreaterThanOrEqual(pure.achieved);
+    // Every added channel raised its group by one, from the multiplier's width to the final one.
+    for (const group of withFill.groups) {
+      const added = withFill.filled.filter((f: { group: number }) => f.group === group.id).length;
+      expect(group.width - pure.groups[group.id].width).toBe(added);
+    }
+  });
+
   it('expand then retrain --init pruned works on the shrunk run', () => {
     const expand = runCli(['expand', '-r', runDir, '--multiplier', '1', '--json']);
     expect(expand.code).toBe(0);

@@ -13,6 +13,8 @@ export interface ExpandFlags {
   multiplier?: string;
   hardware?: string;
   maxWidth?: string;
+  /** false with --no-fill. */
+  fill?: boolean;
   force?: boolean;
   json?: boolean;
 }
@@ -38,7 +40,7 @@ export function targetFromFlags(flags: ExpandFlags): ExpandTarget | undefined {
 export function renderExpand(result: ExpandedStructure): string {
   const target = 'resource' in result.target ? `${result.target.resource} <= ${formatSi(result.target.value)}` : `multiplier ${result.target.multiplier}`;
   return [
-    `expanded to ${target}: multiplier ${result.multiplier.toFixed(4)}, FLOPs ${formatSi(result.cost.flops)}, params ${formatSi(result.cost.params)}${'resource' in result.target ? `, slack ${formatSi(result.slack)}` : ''}`,
+    `expanded to ${target}: multiplier ${result.multiplier.toFixed(4)}, FLOPs ${formatSi(result.cost.flops)}, params ${formatSi(result.cost.params)}${'resource' in result.target ? `, slack ${formatSi(result.slack)}` : ''}${result.filled.length ? ` (${result.filled.length} single channels added after the multiplier)` : ''}`,
     ...result.groups.filter((g) => !g.fixed).map((g) => `  ${g.layers[0].padEnd(24)} ${String(g.original).padStart(5)} -> ${String(g.width).padStart(5)}`),
   ].join('\n');
 }
@@ -50,6 +52,7 @@ export async function expandCommand(flags: ExpandFlags): Promise<void> {
     target: targetFromFlags(flags),
     hardware: flags.hardware,
     maxWidth: flags.maxWidth !== undefined ? positiveNumber('--max-width', flags.maxWidth) : undefined,
+    fill: flags.fill === false ? false : undefined,
     force: flags.force,
     toolVersion: toolVersion(),
   });
