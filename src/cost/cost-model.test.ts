@@ -40,8 +40,9 @@ describe('cost model', () => {
     const macs = 8 * 8 * 9 * 2 * 3 + 8 * 8 * 9 * 3 * 4 + 4 * 3;
     expect(model.evaluate(alive).totals.macs).toBe(macs);
     expect(model.resource('flops', alive)).toBe(2 * macs);
-    // size: MorphNet's kernel weights only: 9*2*3 + 9*3*4 + 4*3.
-    expect(model.resource('size', alive)).toBe(9 * 2 * 3 + 9 * 3 * 4 + 4 * 3);
+    // size: the trainable parameters, as Keras counts them: kernels 9*2*3 + 9*3*4 + 4*3 and out's bias 3.
+    expect(model.resource('size', alive)).toBe(9 * 2 * 3 + 9 * 3 * 4 + 4 * 3 + 3);
+    expect(model.resource('size', alive)).toBe(model.evaluate(alive).totals.params);
     // activations: alive output channels of FLOP layers: 3 + 4 + 3.
     expect(model.resource('activations', alive)).toBe(3 + 4 + 3);
   });
@@ -61,6 +62,25 @@ describe('cost model', () => {
     // Fixed channels (input, logits) are not regularized.
     const fixed = analysis.groups.filter((g) => g.fixed).flatMap((g) => g.components);
     expect(fixed.every((c) => weights[c] === 0)).toBe(true);
+  });
+
+  it('size is the trainable parameters, and its regularizer weights each channel by every weight it carries', () => {
+    //   input[4,4,2] -> c: Conv2D 3 1x1 (bias) -> bn: BatchNormalization -> gap -> out: Dense 2 (bias)
+    const x = tf.input({ shape: [4, 4, 2], name: 'input' });
+    const c = tf.layers.conv2d({ name: 'c', filters: 3, kernelSize: 1 }).apply(x) as tf.SymbolicTensor;
+    const bn = tf.layers.batchNormalization({ name: 'bn' }).apply(c) as tf.SymbolicTensor;
+    const gap = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(bn) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: x, outputs: tf.layers.dense({ name: 'out', units: 2 }).apply(gap) as tf.SymbolicTensor });
+    const analysis = analyzeChannels(buildLayerGraph(model));
+    const costModel = new CostModel(analysis);
+    const alive = costModel.allAlive();
+    // c: kernel 1*1*2*3 + bias 3; bn: gamma and beta 2*3; out: kernel 3*2 + bias 2.
+    expect(costModel.resource('size', alive)).toBe(2 * 3 + 3 + 2 * 3 + 3 * 2 + 2);
+    expect(costModel.resource('size', alive)).toBe(model.countParams() - 2 * 3); // Keras's trainable count (moving stats aside)
+    // d size / d S for a channel of c's group: c's kernel column (A_in = 2), its bias (1), bn's
+    // gamma and beta (2), and out's kernel row (A_out = 2).
+    const group = analysis.groups.find((g) => g.sources.includes('c'))!;
+    expect(costModel.regularizationWeights('size', alive)[group.components[0]]).toBe(2 + 1 + 2 + 2);
   });
 
   it('latency is the roofline per FLOP layer: max(FLOPs / peak, bytes / bandwidth)', () => {

@@ -1,5 +1,5 @@
 import type { ChannelAnalysis } from '../graph/channel-groups.js';
-import type { LayerHandler, ParamCount, ResourceTerm, SlotRef } from '../graph/handlers/handler.js';
+import type { ParamCount, ResourceTerm, SlotRef } from '../graph/handlers/handler.js';
 import { handlerFor } from '../graph/handlers/registry.js';
 import { spatialSize, type GraphNode } from '../graph/types.js';
 import type { Hardware } from './hardware.js';
@@ -50,8 +50,9 @@ interface Counts {
 
 /**
  * One term of a layer's cost, MorphNet's formulas. Cost: bilinear C*A_in*A_out, linear
- * (depthwise) C*A_out. Regularization (`isRegularization`), the same term in differentiable
- * form: bilinear C*(A_in*S_out + A_out*S_in), linear C*(S_in + S_out); S are sums of scores.
+ * (depthwise) C*A_out, perOutput C*A_out. Regularization (`isRegularization`), the same term in
+ * differentiable form: bilinear C*(A_in*S_out + A_out*S_in), linear C*(S_in + S_out), perOutput
+ * C*S_out; S are sums of scores.
  */
 function termValue(term: ResourceTerm, counts: Counts, isRegularization: false): number;
 function termValue(term: ResourceTerm, counts: Counts, isRegularization: true): LinearForm;
@@ -62,17 +63,18 @@ function termValue(term: ResourceTerm, counts: Counts, isRegularization: boolean
       ? [...scaleForm(counts.softOut, c * counts.aliveIn), ...scaleForm(counts.softIn, c * counts.aliveOut)]
       : c * counts.aliveIn * counts.aliveOut;
   }
+  if (term.kind === 'perOutput') return isRegularization ? scaleForm(counts.softOut, c) : c * counts.aliveOut;
   return isRegularization ? [...scaleForm(counts.softIn, c), ...scaleForm(counts.softOut, c)] : c * counts.aliveOut;
 }
 
 /** A layer with everything the cost needs precomputed from the graph. */
 interface PreparedLayer {
   node: GraphNode;
-  handler: LayerHandler | undefined;
   inputComponents?: Int32Array;
   outputComponents: Int32Array;
   macTerms: ResourceTerm[];
   weightTerms: ResourceTerm[];
+  nonTrainableTerms: ResourceTerm[];
   /** Parameters of layers morphnet has no formula for (barriers), counted from their weights. */
   fixedParams?: { trainable: number; nonTrainable: number };
 }
@@ -96,13 +98,13 @@ export class CostModel {
       const handler = handlerFor(node.className);
       const layer: PreparedLayer = {
         node,
-        handler,
         inputComponents: node.inputs.length ? analysis.outputComponents.get(node.inputs[0]) : undefined,
         outputComponents: analysis.outputComponents.get(node.id)!,
         macTerms: handler?.macTerms?.(node) ?? [],
         weightTerms: handler?.weightTerms?.(node) ?? [],
+        nonTrainableTerms: handler?.nonTrainableTerms?.(node) ?? [],
       };
-      if (!handler?.params && node.layer.weights.length > 0) {
+      if (!handler?.weightTerms && node.layer.weights.length > 0) {
         const count = (weights: typeof node.layer.weights) => weights.reduce((sum, w) => sum + sizeOf(w.shape), 0);
         layer.fixedParams = { trainable: count(node.layer.trainableWeights), nonTrainable: count(node.layer.nonTrainableWeights) };
       }
@@ -168,6 +170,12 @@ export class CostModel {
     return { computeMs, memoryMs, latency: Math.max(computeMs, memoryMs) };
   }
 
+  /** A layer's parameters as Keras counts them: its weight terms (trainable) and non-trainable terms. */
+  private params(layer: PreparedLayer, alive: Float64Array): ParamCount {
+    if (layer.fixedParams) return layer.fixedParams;
+    return { trainable: this.sumTerms(layer, layer.weightTerms, alive), nonTrainable: this.sumTerms(layer, layer.nonTrainableTerms, alive) };
+  }
+
   /** The layers the structure keeps (excluded ones are removed with a width-0 branch). */
   private builtLayers(options: CostOptions): PreparedLayer[] {
     return options.excludedLayers ? this.layers.filter((layer) => !options.excludedLayers!.has(layer.node.id)) : this.layers;
@@ -179,12 +187,11 @@ export class CostModel {
     const totals: CostTotals = { macs: 0, flops: 0, params: 0, totalParams: 0, activations: 0, activationElements: 0 };
     if (options.hardware) totals.latency = 0;
     const layers = this.builtLayers(options).map((layer) => {
-      const { node, handler } = layer;
-      const aliveIn = this.aliveCount(layer.inputComponents, 1, alive);
+      const { node } = layer;
       const aliveOut = this.aliveCount(layer.outputComponents, 1, alive);
       const macs = this.sumTerms(layer, layer.macTerms, alive);
       const isFlopLayer = layer.macTerms.length > 0;
-      const params = paramsAsTrained(node, handler?.params?.(node, aliveIn, aliveOut) ?? layer.fixedParams ?? { trainable: 0, nonTrainable: 0 });
+      const params = paramsAsTrained(node, this.params(layer, alive));
       const cost: LayerCost = {
         name: node.id,
         className: node.className,
@@ -233,7 +240,8 @@ export class CostModel {
       for (const { components, weight } of form) for (const c of components) weights[c] += weight * scale;
     };
     for (const layer of this.layers) {
-      if (layer.macTerms.length === 0) continue;
+      // Only FLOP layers cost FLOPs, activations and latency; a BN layer's scale and offset are size.
+      if (layer.macTerms.length === 0 && !(resource === 'size' && layer.weightTerms.length > 0)) continue;
       switch (resource) {
         case 'flops':
           accumulate(this.formTerms(layer, layer.macTerms, alive), 2);

@@ -63,11 +63,11 @@ describe('shrink', () => {
   });
 
   it('targets what it is told: flops prunes the high-resolution first layer more, size the late wide layer', async () => {
-    // zoo:cnn costs 2 * 7,452,416 = 14,904,832 FLOPs and, in MorphNet's size (kernel weights),
-    // 9*1*32 + 9*32*64 + 9*64*128 + 128*10 = 93,728. Each target gets lambda = 3.5 / its cost, so the
-    // pull on one channel's gamma is 3.5 * (its share of the cost):
+    // zoo:cnn costs 2 * 7,452,416 = 14,904,832 FLOPs and, in size (trainable parameters),
+    // 9*1*32 + 9*32*64 + 9*64*128 + 128*10 + 2*(32+64+128) + 10 = 94,186. Each target gets
+    // lambda = 3.5 / its cost, so the pull on one channel's gamma is 3.5 * (its share of the cost):
     //   flops: conv1 2*(28*28*9*1 + 14*14*9*64) / 14,904,832 = 1.6%,  conv3 2*(7*7*9*64 + 10) / 14,904,832 = 0.38%
-    //   size:  conv1 (9*1 + 9*64) / 93,728 = 0.62%,                      conv3 (9*64 + 10) / 93,728 = 0.63%
+    //   size:  conv1 (9*1 + 2 + 9*64) / 94,186 = 0.62%,                 conv3 (9*64 + 2 + 10) / 94,186 = 0.62%
     const run = (target: string, cost: number) =>
       shrink({
         model: { zoo: 'cnn' },
@@ -79,9 +79,11 @@ describe('shrink', () => {
         shrink: { target, steps: 80, strength: 3.5 / cost, threshold: 0.05, optimizer: { name: 'momentum', learningRate: 0.2, momentum: 0.9 } },
       });
     const flops = await run('flops', 2 * 7_452_416);
-    const size = await run('size', 9 * 1 * 32 + 9 * 32 * 64 + 9 * 64 * 128 + 128 * 10);
+    // size: the kernels, BN's gamma and beta, the dense bias (the convolutions have none).
+    const sizeCost = 9 * 1 * 32 + 9 * 32 * 64 + 9 * 64 * 128 + 128 * 10 + 2 * (32 + 64 + 128) + 10;
+    const size = await run('size', sizeCost);
     expect(flops.initialCost).toBe(2 * 7_452_416);
-    expect(size.initialCost).toBe(93_728);
+    expect(size.initialCost).toBe(sizeCost);
     expect(removedShare(flops, 'conv1')).toBeGreaterThan(removedShare(size, 'conv1'));
     expect(removedShare(size, 'conv3')).toBeGreaterThan(removedShare(flops, 'conv3'));
   });

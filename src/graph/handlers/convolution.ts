@@ -1,7 +1,8 @@
 import { spatialSize, type GraphNode } from '../types.js';
-import { INPUT_SLOTS, OUTPUT_SLOTS, pair, type LayerHandler } from './handler.js';
+import { INPUT_SLOTS, OUTPUT_SLOTS, pair, perOutput, type LayerHandler, type ResourceTerm } from './handler.js';
 
-const bias = (config: Record<string, unknown>, channels: number) => (config.useBias === false ? 0 : channels);
+/** The bias of a layer that has one: one weight per output channel. */
+const biasTerms = (node: GraphNode): ResourceTerm[] => (node.config.useBias === false ? [] : [perOutput(1)]);
 
 /** kh * kw of a layer's kernel. */
 function kernelArea(node: GraphNode): number {
@@ -14,8 +15,7 @@ export const conv2D: LayerHandler = {
   ownsChannels: true,
   link: () => undefined,
   macTerms: (node) => [{ coefficient: spatialSize(node.outputShape) * kernelArea(node), kind: 'bilinear', in: INPUT_SLOTS, out: OUTPUT_SLOTS }],
-  weightTerms: (node) => [{ coefficient: kernelArea(node), kind: 'bilinear', in: INPUT_SLOTS, out: OUTPUT_SLOTS }],
-  params: (node, aliveIn, aliveOut) => ({ trainable: kernelArea(node) * aliveIn * aliveOut + bias(node.config, aliveOut), nonTrainable: 0 }),
+  weightTerms: (node) => [{ coefficient: kernelArea(node), kind: 'bilinear', in: INPUT_SLOTS, out: OUTPUT_SLOTS }, ...biasTerms(node)],
 };
 
 /** Conv2DTranspose: every input pixel is scattered through the kernel: MACs = Hin*Win*kh*kw*A_in*A_out. */
@@ -38,8 +38,7 @@ export const depthwiseConv2D: LayerHandler = {
     for (let j = 0; j < output.length; j++) union(output[j], inputs[0][Math.floor(j / m)]);
   },
   macTerms: (node) => [{ coefficient: spatialSize(node.outputShape) * kernelArea(node), kind: 'linear', in: INPUT_SLOTS, out: OUTPUT_SLOTS }],
-  weightTerms: (node) => [{ coefficient: kernelArea(node), kind: 'linear', in: INPUT_SLOTS, out: OUTPUT_SLOTS }],
-  params: (node, _aliveIn, aliveOut) => ({ trainable: kernelArea(node) * aliveOut + bias(node.config, aliveOut), nonTrainable: 0 }),
+  weightTerms: (node) => [{ coefficient: kernelArea(node), kind: 'linear', in: INPUT_SLOTS, out: OUTPUT_SLOTS }, ...biasTerms(node)],
 };
 
 /**
@@ -62,11 +61,8 @@ export const separableConv2D: LayerHandler = {
     return [
       { coefficient: kernelArea(node), kind: 'linear', in: INPUT_SLOTS, out: middle },
       { coefficient: 1, kind: 'bilinear', in: middle, out: OUTPUT_SLOTS },
+      ...biasTerms(node),
     ];
-  },
-  params: (node, aliveIn, aliveOut) => {
-    const m = depthMultiplier(node.config);
-    return { trainable: kernelArea(node) * m * aliveIn + m * aliveIn * aliveOut + bias(node.config, aliveOut), nonTrainable: 0 };
   },
 };
 
@@ -75,7 +71,6 @@ export const dense: LayerHandler = {
   ownsChannels: true,
   link: () => undefined,
   macTerms: (node) => [{ coefficient: spatialSize(node.outputShape), kind: 'bilinear', in: INPUT_SLOTS, out: OUTPUT_SLOTS }],
-  weightTerms: () => [{ coefficient: 1, kind: 'bilinear', in: INPUT_SLOTS, out: OUTPUT_SLOTS }],
-  params: (node, aliveIn, aliveOut) => ({ trainable: aliveIn * aliveOut + bias(node.config, aliveOut), nonTrainable: 0 }),
+  weightTerms: (node) => [{ coefficient: 1, kind: 'bilinear', in: INPUT_SLOTS, out: OUTPUT_SLOTS }, ...biasTerms(node)],
 };
 

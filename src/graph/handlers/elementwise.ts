@@ -1,10 +1,16 @@
-import { channelCount } from '../types.js';
-import { tieChannelwise, type LayerHandler } from './handler.js';
+import { channelCount, type GraphNode } from '../types.js';
+import { perOutput, tieChannelwise, type LayerHandler, type ResourceTerm } from './handler.js';
 
 /** Layers whose output channel i is input channel i (activations, pooling, padding, dropout...). */
 export const passthrough: LayerHandler = {
   link: (ctx) => tieChannelwise(ctx),
 };
+
+/** gamma (scale) and beta (center) of a normalization layer, one each per channel when present. */
+function scaleAndOffsetTerms(node: GraphNode): ResourceTerm[] {
+  const count = (node.config.scale === false ? 0 : 1) + (node.config.center === false ? 0 : 1);
+  return count ? [perOutput(count)] : [];
+}
 
 /** BatchNormalization: channelwise; gamma/beta trainable (when scale/center), moving stats not. */
 export const batchNormalization: LayerHandler = {
@@ -13,19 +19,14 @@ export const batchNormalization: LayerHandler = {
     if (axis !== -1 && axis !== ctx.node.outputShape.length - 1) return { barrier: `normalises axis ${axis}, not the channel axis` };
     tieChannelwise(ctx);
   },
-  params: (node, _aliveIn, aliveOut) => ({
-    trainable: ((node.config.scale === false ? 0 : 1) + (node.config.center === false ? 0 : 1)) * aliveOut,
-    nonTrainable: 2 * aliveOut,
-  }),
+  weightTerms: (node) => scaleAndOffsetTerms(node),
+  nonTrainableTerms: () => [perOutput(2)], // moving mean and variance
 };
 
 /** LayerNormalization over the channel axis: kept channelwise (removing a channel shifts the statistics of the rest). */
 export const layerNormalization: LayerHandler = {
   link: (ctx) => tieChannelwise(ctx),
-  params: (node, _aliveIn, aliveOut) => ({
-    trainable: ((node.config.scale === false ? 0 : 1) + (node.config.center === false ? 0 : 1)) * aliveOut,
-    nonTrainable: 0,
-  }),
+  weightTerms: (node) => scaleAndOffsetTerms(node),
 };
 
 /** Add, Subtract, Multiply, Average, Maximum, Minimum: channel i of every input and the output are one. */

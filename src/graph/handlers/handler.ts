@@ -19,11 +19,13 @@ export interface SlotRef {
 
 /**
  * One part of a layer's cost. bilinear: coefficient * A_in * A_out (a convolution or matmul);
- * linear: coefficient * A_out where input and output channels are tied (a depthwise convolution).
+ * linear: coefficient * A_out where input and output channels are tied (a depthwise convolution);
+ * perOutput: coefficient * A_out for what each output channel carries alone (a bias, BN's scale
+ * and offset).
  */
 export interface ResourceTerm {
   coefficient: number;
-  kind: 'bilinear' | 'linear';
+  kind: 'bilinear' | 'linear' | 'perOutput';
   in: SlotRef;
   out: SlotRef;
 }
@@ -41,11 +43,17 @@ export interface LayerHandler {
   ownsChannels?: boolean;
   /** Multiply-accumulates at batch 1, as terms over alive channel counts. */
   macTerms?(node: GraphNode): ResourceTerm[];
-  /** Weight elements of the kernel (MorphNet's model size), as terms. */
+  /**
+   * Every trainable weight element (kernels, biases, BN scale and offset), as terms: the layer's
+   * trainable parameters as Keras counts them, and its share of the `size` resource.
+   */
   weightTerms?(node: GraphNode): ResourceTerm[];
-  /** Parameters for `aliveIn` input and `aliveOut` output channels, as Keras counts them. */
-  params?(node: GraphNode, aliveIn: number, aliveOut: number): ParamCount;
+  /** Non-trainable weight elements (BN moving statistics), as terms. */
+  nonTrainableTerms?(node: GraphNode): ResourceTerm[];
 }
+
+/** coefficient * A_out: a weight each output channel carries alone. */
+export const perOutput = (coefficient: number): ResourceTerm => ({ coefficient, kind: 'perOutput', in: OUTPUT_SLOTS, out: OUTPUT_SLOTS });
 
 export const INPUT_SLOTS: SlotRef = { side: 'input', repeat: 1 };
 export const OUTPUT_SLOTS: SlotRef = { side: 'output', repeat: 1 };
