@@ -42,9 +42,20 @@ const modelSchema = z
     zoo: z.string().min(1).optional(),
     path: z.string().min(1).optional(),
     options: z.record(z.string(), z.unknown()).default({}),
+    /**
+     * Train for N classes: a model file's classifier head (the Dense layer producing its output)
+     * is replaced by a fresh N-class one, all other weights kept; a zoo model is built for N.
+     * `auto` takes the data's class count. Without it the data must have as many classes as the
+     * model has outputs.
+     */
+    classes: z.union([positiveInt, z.literal('auto')]).optional(),
   })
   .refine((model) => (model.zoo === undefined) !== (model.path === undefined), {
     message: 'expected exactly one of model.zoo (a built-in architecture) or model.path (a model file)',
+  })
+  .refine((model) => model.path === undefined || Object.keys(model.options).length === 0, {
+    path: ['options'],
+    message: "expected no options with model.path (options shape zoo models only; to train a model file for your own classes set model.classes: N, or auto for the data's class count)",
   });
 
 const dataSchema = z.strictObject({

@@ -154,6 +154,29 @@ describe('data sources', () => {
     expect(error!.exitCode).toBe(2);
   });
 
+  it('refuses data with fewer classes than the model has outputs, naming both counts and model.classes', () => {
+    const error = (() => {
+      try {
+        loadDataset(dataConfig({ dataset: 'synthetic', samples: 12, classes: 3 }), 1, { inputShape: [4], numClasses: 30 });
+      } catch (e) {
+        return e as MorphnetError;
+      }
+    })()!;
+    expect(error).toBeInstanceOf(MorphnetError);
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toBe('synthetic has 3 classes but the model has 30 outputs; expected as many outputs as classes');
+    expect(error.hint).toBe('set model.classes: 3 (or auto) to train the model for the data\'s 3 classes with a fresh classifier head, or use data with 30 classes');
+  });
+
+  it('refuses data with more classes than the model has outputs, with the same fix', () => {
+    expect(() => loadDataset(dataConfig({ dataset: 'synthetic', samples: 12, classes: 12 }), 1, { inputShape: [4], numClasses: 10 })).toThrow(
+      expect.objectContaining({
+        message: 'synthetic has 12 classes but the model has 10 outputs; expected as many outputs as classes',
+        hint: expect.stringMatching(/^set model\.classes: 12 \(or auto\)/),
+      }),
+    );
+  });
+
   it('limits training samples to a shuffled subset, covering the classes', () => {
     const data = loadDataset(dataConfig({ dataset: 'mnist', limit: 500, validationSplit: 0.2 }), 1, { inputShape: [28, 28, 1], numClasses: 10 });
     expect(data.train.count + data.validation.count).toBe(500);

@@ -41,20 +41,28 @@ function fitToModel(samples: Samples, model: ModelShape, source: string): Sample
   return { ...samples, shape: [...model.inputShape] };
 }
 
+/** The fix for data whose class count differs from the model's outputs. */
+const classesHint = (dataClasses: number, modelClasses: number) =>
+  `set model.classes: ${dataClasses} (or auto) to train the model for the data's ${dataClasses} classes with a fresh classifier head, or use data with ${modelClasses} classes`;
+
 function checkLabels(samples: Samples, numClasses: number, source: string) {
   for (const label of samples.labels) {
     if (!(label >= 0 && label < numClasses)) {
-      throw dataError(
-        `${source}: label ${label} is outside the model's ${numClasses} output classes (0..${numClasses - 1})`,
-        'use a model with as many outputs as the data has classes (zoo models take ?classes=N)',
-      );
+      const hint = label >= numClasses ? classesHint(label + 1, numClasses) : 'labels must be class indices counted from 0 (or class names in a csv)';
+      throw dataError(`${source}: label ${label} is outside the model's ${numClasses} output classes (0..${numClasses - 1})`, hint);
     }
   }
 }
 
-/** Loads, normalises, fits and splits the data for one model, deterministically for a seed. */
-export function loadDataset(config: DataConfig, seed: number, model: ModelShape): Dataset {
-  const raw = DATA_SOURCES[config.dataset]({
+/** Every class of the data is one output of the model: fewer outputs cannot learn them, more are never trained. */
+function checkClassCount(raw: RawDataset, numClasses: number) {
+  if (raw.numClasses === numClasses) return;
+  throw dataError(`${raw.name} has ${raw.numClasses} classes but the model has ${numClasses} outputs; expected as many outputs as classes`, classesHint(raw.numClasses, numClasses));
+}
+
+/** Reads the data as its source gives it (shaped for the model's input), before any check against the model. */
+export function readDataset(config: DataConfig, seed: number, model: ModelShape): RawDataset {
+  return DATA_SOURCES[config.dataset]({
     path: config.path,
     seed,
     modelInputShape: model.inputShape,
@@ -64,12 +72,14 @@ export function loadDataset(config: DataConfig, seed: number, model: ModelShape)
     classes: config.classes,
     shape: config.shape,
   });
-  if (raw.numClasses > model.numClasses) {
-    throw dataError(
-      `${raw.name} has ${raw.numClasses} classes but the model has ${model.numClasses} outputs`,
-      'use a model with as many outputs as the data has classes (zoo models take ?classes=N)',
-    );
-  }
+}
+
+/**
+ * Loads, normalises, fits and splits the data for one model, deterministically for a seed.
+ * `raw` is data already read for this model's input (readDataset), e.g. to learn its class count first.
+ */
+export function loadDataset(config: DataConfig, seed: number, model: ModelShape, raw = readDataset(config, seed, model)): Dataset {
+  checkClassCount(raw, model.numClasses);
   let trainAll = fitToModel(raw.train, model, raw.name);
   checkLabels(trainAll, model.numClasses, raw.name);
   if (config.limit && config.limit < trainAll.count) trainAll = selectSamples(trainAll, permutation(trainAll.count, seed).subarray(0, config.limit));

@@ -5,11 +5,11 @@ import { loadConfigFile, resolveConfig, type ConfigOverrides } from '../config/l
 import type { MorphnetConfig } from '../config/schema.js';
 import { resolveHardware, type Hardware } from '../cost/hardware.js';
 import type { Dataset } from '../data/dataset.js';
-import { loadDataset } from '../data/load.js';
+import { loadDataset, readDataset } from '../data/load.js';
 import { analyzeChannels, type ChannelAnalysis } from '../graph/channel-groups.js';
 import { buildLayerGraph } from '../graph/build-graph.js';
 import { registerFileRouters } from '../model/file-io.js';
-import { describeModelSource, loadModel, modelSourceFromSpec, type ModelSource } from '../model/load.js';
+import { describeModelSource, fitModelToClasses, loadModel, modelSourceFromSpec, type ModelSource } from '../model/load.js';
 
 /** What every training stage starts from: a validated config, a backend, the model, its graph and data. */
 export interface Experiment {
@@ -38,7 +38,8 @@ export function resolveExperimentConfig(request: ExperimentRequest): MorphnetCon
 }
 
 export function modelSourceOf(config: MorphnetConfig): ModelSource {
-  return config.model.zoo ? { zoo: config.model.zoo, options: config.model.options } : { path: config.model.path };
+  const { zoo, path, options, classes } = config.model;
+  return zoo ? { zoo, options, classes } : { path, classes };
 }
 
 /** The default run dir: runs/<config name>, or runs/<model name> without a config. */
@@ -61,8 +62,11 @@ export async function prepareExperiment(config: MorphnetConfig, onBackend?: (cho
   onBackend?.(backend);
   registerFileRouters();
   const source = modelSourceOf(config);
-  const model = await loadModel(source, config.seed);
+  const loaded = await loadModel(source, config.seed);
+  // model.classes: auto fits the model to the data's class count, so the data is read first.
+  const raw = readDataset(config.data, config.seed, modelShape(loaded));
+  const model = source.classes === 'auto' ? await fitModelToClasses(loaded, source, raw.numClasses, config.seed) : loaded;
   const analysis = analyzeChannels(buildLayerGraph(model));
-  const dataset = loadDataset(config.data, config.seed, modelShape(model));
+  const dataset = loadDataset(config.data, config.seed, modelShape(model), raw);
   return { config, backend, model, modelName: describeModelSource(source), analysis, dataset, hardware };
 }
