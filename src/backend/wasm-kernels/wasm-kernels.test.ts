@@ -86,7 +86,7 @@ async function outputShape(c: Case, filterShape: number[], depthwise: boolean): 
   await tf.setBackend('cpu');
   return tf.tidy(() => {
     const x = tf.zeros(c.input) as tf.Tensor4D;
-    const f = tf.zeros(filterShape) as tf.Tensor4D;
+    const f = tf.zeros(filterShape as [number, number, number, number]) as tf.Tensor4D;
     return depthwise
       ? tf.depthwiseConv2d(x, f, c.stride, c.pad, 'NHWC', c.dilation).shape
       : tf.conv2d(x, f, c.stride, c.pad).shape;
@@ -220,7 +220,7 @@ describe('Conv2D and FusedConv2D on wasm', () => {
   it('relu keeps NaN as NaN, as the cpu backend does', async () => {
     const compute = () => {
       const bias = tf.tensor1d([NaN, -1, 2, 0, 0, 0, 0, 0]);
-      return tf.fused.conv2d({ x: tf.zeros([1, 1, 1, 8]), filter: tf.zeros([1, 1, 8, 8]), strides: 1, pad: 'valid', bias, activation: 'relu' });
+      return tf.fused.conv2d({ x: tf.zeros([1, 1, 1, 8]) as tf.Tensor4D, filter: tf.zeros([1, 1, 8, 8]), strides: 1, pad: 'valid', bias, activation: 'relu' });
     };
     expect(Array.from(await onBackend('wasm', compute))).toEqual([NaN, 0, 2, 0, 0, 0, 0, 0]);
     expect(Array.from(await onBackend('cpu', compute))).toEqual([NaN, 0, 2, 0, 0, 0, 0, 0]);
@@ -239,7 +239,7 @@ describe('wasm kernels inside a training gradient', () => {
         const h2 = tf.depthwiseConv2d(h1, b, 1, 'same');
         return tf.conv2d(h2, c, 1, 'valid').square().sum();
       };
-      const grads = tf.grads(loss)([tf.tensor4d(w1, [3, 3, 3, 4]), tf.tensor4d(w2, [3, 3, 4, 2]), tf.tensor4d(w3, [1, 1, 8, 5])]);
+      const grads = tf.grads(loss as (...args: tf.Tensor[]) => tf.Tensor)([tf.tensor4d(w1, [3, 3, 3, 4]), tf.tensor4d(w2, [3, 3, 4, 2]), tf.tensor4d(w3, [1, 1, 8, 5])]);
       return tf.concat(grads.map((g) => g.flatten()));
     };
     await expectSameOnBothBackends(gradients);
