@@ -2,11 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 import type { SourceKind, ScoreSource, GroupSources } from './sources.js';
 
 /**
- * Per-output-channel score of one source weight. gamma: |gamma|. group-lasso:
- * (1 - l1Fraction) * sqrt(mean(w_j^2)) + l1Fraction * mean(|w_j|) over the kernel dims of channel j.
+ * Per-output-channel score of one source weight, in the weight's own units. gamma: |gamma|.
+ * group-lasso (MorphNet's GroupLassoRegularizer): (1 - l1Fraction) * sqrt(mean(w_j^2)) +
+ * l1Fraction * mean(|w_j|) over the kernel dims of channel j (every dim but the last).
  */
-export function channelScores(source: ScoreSource, kind: SourceKind, l1Fraction: number): tf.Tensor1D {
-  const weight = source.variable.read();
+export function rawChannelScores(weight: tf.Tensor, kind: SourceKind, l1Fraction: number): tf.Tensor1D {
   if (kind === 'gamma') return tf.abs(weight) as tf.Tensor1D;
   const channels = weight.shape[weight.shape.length - 1]!;
   const perChannel = tf.reshape(weight, [-1, channels]);
@@ -15,6 +15,35 @@ export function channelScores(source: ScoreSource, kind: SourceKind, l1Fraction:
   if (l1Fraction === 0) return l2 as tf.Tensor1D;
   const l1 = tf.mean(tf.abs(perChannel), 0);
   return tf.add(tf.mul(l2, 1 - l1Fraction), tf.mul(l1, l1Fraction)) as tf.Tensor1D;
+}
+
+/**
+ * The unit a source's scores are measured in, read from its weights when called (the seed's,
+ * before training). gamma: 1, as in MorphNet (a BN scale starts at 1). group-lasso: the mean raw
+ * score of the source's channels, so that its scores start near 1 like gammas do.
+ *
+ * Why: a kernel's raw score is a weight magnitude set by its fan-in (Glorot: sqrt(2 / (fanIn +
+ * fanOut)); the Keras MLP's first Dense, 784 -> 128 and trained, has mean sqrt(mean(w_j^2)) =
+ * 0.107). In those units the penalty sum_c weight[c] * score[c] is not the soft channel count
+ * MorphNet's cost formula expects (it is 0.107 of it, another fraction in every layer), and an
+ * absolute threshold of 0.01 means 9% of one layer's typical channel and 6% of the next one's.
+ * In seed units every layer's penalty starts at its cost weight times its channel count, lambda
+ * has the meaning it has with gamma (`auto` = 1 / cost makes lambda * R about 1 to 2 at the
+ * start), and threshold 0.01 reads "1% of the seed's typical channel" in every layer.
+ */
+export function referenceScale(source: ScoreSource, kind: SourceKind, l1Fraction: number): number {
+  if (kind === 'gamma') return 1;
+  const mean = tf.tidy(() => tf.mean(rawChannelScores(source.variable.read(), kind, l1Fraction)));
+  const value = mean.dataSync()[0];
+  mean.dispose();
+  // An all-zero kernel has no scale to measure against: keep its raw units.
+  return value > 0 && Number.isFinite(value) ? value : 1;
+}
+
+/** Per-output-channel score of one source, divided by its reference scale (see `referenceScale`). */
+export function channelScores(source: ScoreSource, kind: SourceKind, l1Fraction: number, scale = 1): tf.Tensor1D {
+  const raw = rawChannelScores(source.variable.read(), kind, l1Fraction);
+  return scale === 1 ? raw : (tf.div(raw, scale) as tf.Tensor1D);
 }
 
 function isRange(indices: number[]): boolean {
@@ -31,16 +60,19 @@ function select(scores: tf.Tensor1D, indices: number[]): tf.Tensor1D {
   return tf.reshape(tf.matMul(selection, tf.reshape(scores, [-1, 1])), [-1]) as tf.Tensor1D;
 }
 
-/** A group's channel scores: the elementwise max over its sources (and depthwise copies). */
-export function groupScores(entry: GroupSources, kind: SourceKind, l1Fraction: number): tf.Tensor1D {
+/**
+ * A group's channel scores: the elementwise max over its sources (and depthwise copies), each
+ * source in its own units (`scales[k]` for `entry.sources[k]`, 1 when not given).
+ */
+export function groupScores(entry: GroupSources, kind: SourceKind, l1Fraction: number, scales?: readonly number[]): tf.Tensor1D {
   let result: tf.Tensor1D | undefined;
-  for (const source of entry.sources) {
-    const scores = channelScores(source, kind, l1Fraction);
+  entry.sources.forEach((source, k) => {
+    const scores = channelScores(source, kind, l1Fraction, scales?.[k] ?? 1);
     const copies = source.channels[0].length;
     for (let copy = 0; copy < copies; copy++) {
       const selected = select(scores, source.channels.map((c) => c[copy]));
       result = result ? (tf.maximum(result, selected) as tf.Tensor1D) : selected;
     }
-  }
+  });
   return result!;
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { CostModel, CostOptions, Resource } from '../cost/cost-model.js';
-import { groupScores } from './channel-scores.js';
+import { groupScores, referenceScale } from './channel-scores.js';
 import type { GroupSources, SourceKind } from './sources.js';
 
 export interface RegularizerOptions {
@@ -16,23 +16,31 @@ export interface RegularizerOptions {
  * weights are the target resource's cost function in differentiable form (CostModel) with the
  * current alive counts as constants, and scores are the groups' channel scores. Grouped channels
  * share one score (max) and die together.
+ *
+ * Scores are in units of each source's seed scale (`referenceScale`, read when the regularizer is
+ * built, so build it from the seed, before a checkpoint is restored): gammas as they are,
+ * group-lasso norms divided by the mean norm of their layer in the seed. The threshold applies to
+ * these scores.
  */
 export class NetworkRegularizer {
   private alive: Float64Array;
   private weightTensors: tf.Tensor1D[] = [];
+  /** For each group, the reference scale of each of its sources (`groups[i].sources[k]`). */
+  readonly scales: number[][];
 
   constructor(
     readonly costModel: CostModel,
     readonly groups: GroupSources[],
     readonly options: RegularizerOptions,
   ) {
+    this.scales = groups.map((entry) => entry.sources.map((source) => referenceScale(source, options.kind, options.l1Fraction)));
     this.alive = costModel.allAlive();
     this.refreshWeights();
   }
 
   /** Scores of every regularized group, in `groups` order (differentiable). */
   groupScoreTensors(): tf.Tensor1D[] {
-    return this.groups.map((entry) => groupScores(entry, this.options.kind, this.options.l1Fraction));
+    return this.groups.map((entry, i) => groupScores(entry, this.options.kind, this.options.l1Fraction, this.scales[i]));
   }
 
   /** R(theta), unscaled; call inside a gradient tape. */

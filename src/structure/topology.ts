@@ -30,6 +30,8 @@ export function planRebuild(analysis: ChannelAnalysis, widths: GroupWidths): Reb
   const groupWidthOf = (component: number) => widths[analysis.componentGroup[component]];
   const plan: RebuildPlan = { widths: new Map(), removed: new Set(), bypassed: new Map(), droppedInputs: new Map() };
   const resolve = (id: string): string => plan.bypassed.get(id) ?? id;
+  // For each removed layer, the emptied layers that removed it (itself, or what cut all its inputs).
+  const emptiedBy = new Map<string, string[]>();
 
   for (const node of graph.nodes) {
     const components = analysis.outputComponents.get(node.id)!;
@@ -43,6 +45,7 @@ export function planRebuild(analysis: ChannelAnalysis, widths: GroupWidths): Reb
     const liveInputs = node.inputs.filter((input) => !plan.removed.has(resolve(input)));
     if (outputDead || liveInputs.length === 0) {
       plan.removed.add(node.id);
+      emptiedBy.set(node.id, outputDead ? emptiedSources(analysis, components, node.id) : unique(node.inputs.flatMap((input) => emptiedBy.get(resolve(input)) ?? [])));
       continue;
     }
     if (liveInputs.length < node.inputs.length) {
@@ -57,9 +60,28 @@ export function planRebuild(analysis: ChannelAnalysis, widths: GroupWidths): Reb
     }
   }
   for (const output of graph.outputIds) {
-    if (plan.removed.has(output)) throw modelError(`the structure removes the model output "${output}"`, 'a group on the path to the output reached width 0; lower shrink.strength');
+    if (plan.removed.has(output)) throw outputRemoved(output, emptiedBy.get(output) ?? []);
   }
   return plan;
+}
+
+const unique = (ids: string[]) => [...new Set(ids)];
+const quoted = (ids: string[]) => ids.map((id) => `"${id}"`).join(', ');
+
+/** The layers that create a dead output's channels (the width-0 groups' sources), else the layer itself. */
+function emptiedSources(analysis: ChannelAnalysis, components: Int32Array, nodeId: string): string[] {
+  const sources = unique(Array.from(components).flatMap((c) => analysis.groups[analysis.componentGroup[c]].sources));
+  return sources.length > 0 ? sources : [nodeId];
+}
+
+/** Names the layers that reached width 0, not just the output they cut off. */
+function outputRemoved(output: string, emptied: string[]) {
+  if (emptied.length === 0) return modelError(`the structure removes the model output "${output}"`, 'keep at least one channel in every layer on the path to the output: lower shrink.strength or shrink.threshold');
+  const them = emptied.length > 1 ? 'them' : 'it';
+  return modelError(
+    `the structure removes the model output "${output}": ${quoted(emptied)} reached width 0 and every path to the output goes through ${them}`,
+    `lower shrink.strength or shrink.threshold so that ${quoted(emptied)} keeps at least one channel`,
+  );
 }
 
 /** A structure as it will be built: widths with orphaned groups at 0, and the layers that disappear. */
