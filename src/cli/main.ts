@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
 import { renderError } from './errors.js';
+import { handleInterrupts } from './interrupt.js';
 import { buildProgram } from './program.js';
 
 /** The entry point: the only place that exits. Usage errors exit 2, as bad config does. */
@@ -19,6 +20,9 @@ async function main(argv: string[]): Promise<number> {
     return exitCode;
   }
 }
+
+// Ctrl-C and SIGTERM: record the interrupted stage in run.json, unlock, say how to resume, exit 130 (143).
+handleInterrupts(process.argv.slice(2), (code) => process.exit(code));
 
 main(process.argv).then((code) => {
   // Exit explicitly: backend worker threads would otherwise keep the process alive.

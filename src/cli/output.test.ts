@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validationText } from './output.js';
+import { removedNotice, validationText } from './output.js';
 
 describe('validationText', () => {
   it('shows a measured accuracy in percent with two decimals', () => {
@@ -11,5 +11,14 @@ describe('validationText', () => {
   it('says there is no validation set instead of NaN% when none was measured', () => {
     expect(validationText(undefined)).toBe('no validation set');
     expect(validationText(NaN)).toBe('no validation set');
+  });
+});
+
+describe('removedNotice', () => {
+  it('names every removed path, in one line, with the stage that removed them', () => {
+    expect(removedNotice('expand', ['runs/a/retrain', 'runs/a/export/retrain.keras', 'runs/a/report.json'])).toBe(
+      'expand: removed 3 results made from the previous expand (they no longer match): runs/a/retrain, runs/a/export/retrain.keras, runs/a/report.json',
+    );
+    expect(removedNotice('retrain', ['runs/a/report.json'])).toBe('retrain: removed 1 result made from the previous retrain (it no longer matches): runs/a/report.json');
   });
 });

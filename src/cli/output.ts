@@ -13,6 +13,10 @@ export interface Output {
   notice(message: string): void;
   /** `warning: ...` on stderr, also under --json (stdout keeps only the result): something the user should know about their data. */
   warn(message: string): void;
+  /** The backend notice (`backend: wasm (...)`), once per backend however many stages start it; silent under --json. */
+  backend(choice: BackendChoice): void;
+  /** Says which earlier results a stage removed because they no longer match (`expand --force`). */
+  removed(stage: string, paths: string[]): void;
   /** The command's result: a JSON document under --json, else text. */
   result(text: string, json: unknown): void;
   spinner(text: string): Ora | undefined;
@@ -21,14 +25,24 @@ export interface Output {
 export function createOutput(options: { json?: boolean }): Output {
   const json = Boolean(options.json);
   const interactive = Boolean(process.stdout.isTTY) && !json;
+  const notice = (message: string) => {
+    if (!json) process.stderr.write(`${message}\n`);
+  };
+  let lastBackend: string | undefined;
   return {
     json,
     interactive,
-    notice(message) {
-      if (!json) process.stderr.write(`${message}\n`);
-    },
+    notice,
     warn(message) {
       process.stderr.write(`warning: ${message}\n`);
+    },
+    backend(choice) {
+      const line = backendNotice(choice);
+      if (line !== lastBackend) notice(line);
+      lastBackend = line;
+    },
+    removed(stage, paths) {
+      notice(removedNotice(stage, paths));
     },
     result(text, value) {
       process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
@@ -43,6 +57,12 @@ export function createOutput(options: { json?: boolean }): Output {
 export function backendNotice(choice: BackendChoice): string {
   const threads = choice.threads ? `, ${choice.threads} thread${choice.threads === 1 ? '' : 's'}` : '';
   return `backend: ${choice.name} (${choice.package}${threads})`;
+}
+
+/** `expand: removed 3 results made from the previous expand (they no longer match): RUN/retrain, RUN/export/retrain.keras, RUN/report.json`. */
+export function removedNotice(stage: string, paths: string[]): string {
+  const one = paths.length === 1;
+  return `${stage}: removed ${paths.length} result${one ? '' : 's'} made from the previous ${stage} (${one ? 'it no longer matches' : 'they no longer match'}): ${paths.join(', ')}`;
 }
 
 /** `--threads N` of commands that train without a config flag set (run, retrain). */

@@ -8,8 +8,10 @@ export interface BackendFlags {
   json?: boolean;
 }
 
-const backendOption = () =>
-  new Option('--backend <name>', 'tfjs backend: auto picks tensorflow (gpu, cpu) > wasm > cpu').choices(['auto', 'tensorflow', 'wasm', 'cpu']);
+const backendOption = (description: string) => new Option('--backend <name>', description).choices(['auto', 'tensorflow', 'wasm', 'cpu']);
+
+/** `--json` on every command: machine-readable output on stdout, no notices or progress on stderr. */
+const JSON_DESCRIPTION = 'print the result as JSON on stdout (no progress or notices)';
 
 /**
  * The command-line program. Each action loads its implementation lazily, so `--help` starts
@@ -30,7 +32,7 @@ export function buildProgram(): Command {
     .argument('<config>', 'experiment config (YAML)')
     .option('-r, --run-dir <dir>', 'run directory (default: runs/<config name>)')
     .option('--threads <n>', 'threads of the wasm backend (default: all cores; config threads)')
-    .option('--json', 'print only the final JSON report')
+    .option('--json', `${JSON_DESCRIPTION}: the report`)
     .action(async (config, flags) => (await import('./commands/run.js')).runCommand(config, flags));
 
   addConfigFlags(
@@ -40,8 +42,8 @@ export function buildProgram(): Command {
       .option('-c, --config <file>', 'experiment config (YAML)')
       .option('-m, --model <model>', 'model.json, Keras .keras/.h5 file, or zoo:NAME (overrides model in the config)')
       .option('-r, --run-dir <dir>', 'run directory (default: runs/<config name>)')
-      .option('--force', 'redo a finished shrink')
-      .option('--json', 'print only the final JSON'),
+      .option('--force', 'redo a finished shrink (removes every later result of the run dir, and says which)')
+      .option('--json', JSON_DESCRIPTION),
     SHRINK_FLAGS,
   ).action(async (flags) => (await import('./commands/shrink.js')).shrinkCommand(flags));
 
@@ -57,8 +59,8 @@ export function buildProgram(): Command {
     .option('--hardware <name>', 'hardware for latency')
     .option('--max-width <n>', 'no group grows beyond this many channels')
     .option('--no-fill', 'the pure multiplier: add no single channels after it (config expand.fill)')
-    .option('--force', 'redo a finished expand')
-    .option('--json', 'print JSON')
+    .option('--force', 'redo a finished expand (removes the retrained models, their exports and the report, and says which)')
+    .option('--json', JSON_DESCRIPTION)
     .action(async (flags) => (await import('./commands/expand.js')).expandCommand(flags));
 
   program
@@ -68,15 +70,16 @@ export function buildProgram(): Command {
     .option('--baseline <kind>', 'also train the uniform-width baseline at the same budget')
     .option('--init <kind>', 'scratch (default) or pruned')
     .option('--threads <n>', 'threads of the wasm backend (default: all cores; config threads)')
-    .option('--force', 'redo a finished retrain')
-    .option('--json', 'print only the final JSON')
+    .option('--force', 'redo a finished retrain (removes its previous model, exports and the report, and says which)')
+    .option('--json', JSON_DESCRIPTION)
     .action(async (flags) => (await import('./commands/retrain.js')).retrainCommand(flags));
 
   program
     .command('report')
     .description('per-layer widths and costs, accuracy per stage')
     .requiredOption('-r, --run-dir <dir>', 'run directory')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'html']).default('table'))
+    .addOption(new Option('--format <format>', 'table (default) | json (same as --json) | html (writes RUN_DIR/report.html)').choices(['table', 'json', 'html']))
+    .option('--json', JSON_DESCRIPTION)
     .action(async (flags) => (await import('./commands/report.js')).reportCommand(flags));
 
   program
@@ -86,18 +89,20 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'file format').choices(['keras', 'h5', 'tfjs']).default('keras'))
     .addOption(new Option('--from <model>', 'which model: the retrained one, the uniform baseline, or the pruned shrink result').choices(['retrain', 'baseline', 'pruned']).default('retrain'))
     .option('-o, --output <path>', 'file (keras, h5) or directory (tfjs) to write (default: RUN_DIR/export/)')
-    .option('--json', 'print JSON')
+    .option('--json', JSON_DESCRIPTION)
     .action(async (flags) => (await import('./commands/export.js')).exportCommand(flags));
 
   program
     .command('cost')
     .description('MACs, FLOPs, params, activations and latency of any model, per layer')
     .requiredOption('-m, --model <model>', 'model.json, Keras .keras/.h5 file, or zoo:NAME[?width=..&classes=..]')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addOption(new Option('--format <format>', 'table (default) | json (same as --json)').choices(['table', 'json']))
+    .option('--json', JSON_DESCRIPTION)
     .option('--hardware <name>', 'hardware for the latency column')
     .option('--batch-size <n>', 'batch size for latency and activation memory', '1')
     .option('--input-shape <h,w,c>', 'override the model input shape')
-    .addOption(backendOption().default('cpu'))
+    // Counting runs no training kernels, so cpu, the quickest backend to start, is the default here.
+    .addOption(backendOption('tfjs backend to load the model on; cpu by default, as counting runs no kernels (auto picks tensorflow > wasm > cpu)').default('cpu'))
     .action(async (flags) => (await import('./commands/cost.js')).costCommand(flags));
 
   return program;

@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import { formatSi } from '../config/si-number.js';
-import type { Report } from '../stages/report.js';
+import { stageCommand } from '../run-dir/stage-commands.js';
+import type { Report, ReportStage } from '../stages/report.js';
 
 const percent = (x: number | undefined) => (x === undefined ? '' : `${(100 * x).toFixed(1)}%`);
 /** An accuracy, or blank when none was measured (a stage without a validation set): never `NaN%` or `0.00%`. */
@@ -22,11 +23,23 @@ export function renderReportTable(report: Report): string {
   for (const s of report.stages) {
     stages.push([s.name, s.status, formatSi(s.cost.flops), formatSi(s.cost.params), accuracy(s.valAccuracy), accuracy(s.testAccuracy), s.multiplier !== undefined && Number.isFinite(s.multiplier) ? s.multiplier.toFixed(3) : '']);
   }
-  const lines = [`run ${report.runDir} (${report.model}${report.backend ? `, backend ${report.backend}` : ''})`, layers.toString(), stages.toString()];
+  const lines = [`run ${report.runDir} (${report.model}${report.backend ? `, backend ${report.backend}` : ''})`, layers.toString(), stages.toString(), ...report.stages.flatMap((s) => unfinishedLines(report.runDir, s))];
   const c = report.comparison;
   if (c) {
     const delta = 100 * (c.morphnetAccuracy - c.baselineAccuracy);
     lines.push(`MorphNet ${accuracy(c.morphnetAccuracy)} vs uniform baseline ${accuracy(c.baselineAccuracy)} (${c.metric} accuracy, ${delta >= 0 ? '+' : ''}${delta.toFixed(2)} points) at ${formatSi(c.flops.morphnet)} vs ${formatSi(c.flops.baseline)} FLOPs`);
   }
   return lines.join('\n');
+}
+
+/**
+ * Under the stages table, for a stage that did not finish: what happened, as run.json records
+ * it, and the command that resumes it.
+ *   retrain failed: the loss became NaN at step 40 (...)
+ *     resume from its last checkpoint: morphnet retrain -r runs/a
+ */
+function unfinishedLines(runDir: string, stage: ReportStage): string[] {
+  if (stage.status === 'complete' || (stage.name !== 'retrain' && stage.name !== 'baseline')) return [];
+  const what = stage.error ?? (stage.status === 'running' ? 'no result yet (still running, or the process was killed)' : 'no message recorded');
+  return [`${stage.name} ${stage.status}: ${what}`, `  resume from its last checkpoint: ${stageCommand(stage.name, runDir)}`];
 }

@@ -1,12 +1,20 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runDirError } from '../errors.js';
 import { writeJsonAtomic } from './atomic.js';
 import { acquireLock } from './lock.js';
+import { PREREQUISITES, stageCommand } from './stage-commands.js';
 
 export const STAGES = ['shrink', 'expand', 'retrain', 'baseline', 'report'] as const;
 export type Stage = (typeof STAGES)[number];
-export type StageStatus = 'running' | 'complete' | 'failed';
+/**
+ * `interrupted`: stopped by SIGINT/SIGTERM. Like `running` (a killed process) and `failed`, it
+ * is unfinished: the next run of the stage resumes from its last checkpoint.
+ */
+export type StageStatus = 'running' | 'complete' | 'failed' | 'interrupted';
+
+/** The model each stage's exports (`morphnet export` without -o) are made from, as export names it. */
+const EXPORT_SOURCE: Partial<Record<Stage, string>> = { shrink: 'pruned', retrain: 'retrain', baseline: 'baseline' };
 
 export interface StageRecord {
   status: StageStatus;
@@ -47,8 +55,13 @@ export function runDirLayout(root: string) {
     stageResult: (stage: Stage) => join(root, stage, 'result.json'),
     reportJson: join(root, 'report.json'),
     reportHtml: join(root, 'report.html'),
+    /** Where `morphnet export` writes without -o: `retrain.keras`, `pruned.h5`, `baseline-tfjs/`, ... */
+    exportDir: join(root, 'export'),
   };
 }
+
+/** The run dirs this process holds open, so an interrupt (Ctrl-C) can record itself and unlock them. */
+const openRunDirs = new Set<RunDir>();
 
 /**
  * An open, locked run directory. Create one only after the inputs are validated, so bad input
@@ -75,7 +88,9 @@ export class RunDir {
       const manifest: Manifest = existsSync(layout.manifest)
         ? readManifest(absolute)
         : { format: 'morphnet.run/1', tool: { name: 'morphnet', version: toolVersion }, createdAt: now, updatedAt: now, stages: {} };
-      return new RunDir(absolute, manifest, release);
+      const run = new RunDir(absolute, manifest, release);
+      openRunDirs.add(run);
+      return run;
     } catch (error) {
       release();
       throw error;
@@ -132,31 +147,90 @@ export class RunDir {
   }
 
   /**
-   * Forgets `stage` and every stage after it (their outputs depend on it): removes their folders
-   * and statuses. Redoing shrink also drops the saved seed model, which a new config may change.
+   * Forgets `stage` and every stage after it (their outputs depend on it): removes their folders,
+   * statuses and exports, and the report. Redoing shrink also drops the saved seed model, which a
+   * new config may change. Returns what it removed besides the stage's own outputs (which the
+   * stage is about to write again): the later results the user is to be told about.
    */
-  resetFrom(stage: Stage): void {
-    const later = STAGES.slice(STAGES.indexOf(stage));
-    for (const name of later) {
-      rmSync(this.paths.stage(name), { recursive: true, force: true });
-      delete this.manifest.stages[name];
-    }
-    if (later.includes('report')) {
-      rmSync(this.paths.reportJson, { force: true });
-      rmSync(this.paths.reportHtml, { force: true });
-    }
-    if (stage === 'shrink') rmSync(this.paths.seedModel, { recursive: true, force: true });
+  resetFrom(stage: Stage): string[] {
+    const own = [this.paths.stage(stage), ...(stage === 'shrink' ? [this.paths.seedModel] : [])];
+    removeIfPresent(own);
+    const removed = this.forget(STAGES.slice(STAGES.indexOf(stage)));
     this.save();
+    return removed;
+  }
+
+  /** Forgets `stage` alone (a retrain redone with --force), with its exports and the report; returns what it removed besides the stage's folder. */
+  redo(stage: Stage): string[] {
+    removeIfPresent([this.paths.stage(stage)]);
+    const removed = this.forget([stage, 'report']);
+    this.save();
+    return removed;
+  }
+
+  /**
+   * Records that the process is being stopped (SIGINT, SIGTERM): every running stage becomes
+   * `interrupted`, with the reason; returns those stages. Failing to write run.json leaves them
+   * `running`, which resumes the same.
+   */
+  markInterrupted(reason: string): Stage[] {
+    const running = STAGES.filter((stage) => this.stageStatus(stage) === 'running');
+    try {
+      for (const stage of running) this.markStage(stage, 'interrupted', reason);
+    } catch {
+      // The interrupt is what the user needs to hear about.
+    }
+    return running;
   }
 
   close(): void {
+    openRunDirs.delete(this);
     this.release();
+  }
+
+  /** Removes the folders of `stages`, their exports and (with 'report') the report files; returns what existed. */
+  private forget(stages: readonly Stage[]): string[] {
+    const paths = stages.flatMap((name) => [
+      this.paths.stage(name),
+      ...this.exportsOf(name),
+      ...(name === 'report' ? [this.paths.reportJson, this.paths.reportHtml] : []),
+    ]);
+    for (const name of stages) delete this.manifest.stages[name];
+    return removeIfPresent(paths);
+  }
+
+  /** The exports under export/ made from `stage`'s model (`retrain.keras`, `retrain.h5`, `retrain-tfjs`). */
+  private exportsOf(stage: Stage): string[] {
+    const source = EXPORT_SOURCE[stage];
+    if (!source || !existsSync(this.paths.exportDir)) return [];
+    return readdirSync(this.paths.exportDir)
+      .filter((name) => name.startsWith(`${source}.`) || name === `${source}-tfjs`)
+      .map((name) => join(this.paths.exportDir, name));
   }
 
   private save(): void {
     this.manifest.updatedAt = new Date().toISOString();
     writeJsonAtomic(this.paths.manifest, this.manifest);
   }
+}
+
+/** Removes each path that exists; returns those. */
+function removeIfPresent(paths: string[]): string[] {
+  const present = paths.filter((path) => existsSync(path));
+  for (const path of present) rmSync(path, { recursive: true, force: true });
+  return present;
+}
+
+/**
+ * Marks the running stages of every run dir this process holds as interrupted and releases
+ * their locks, for a process about to exit on a signal. Returns each run dir and its stages.
+ */
+export function interruptOpenRunDirs(reason: string): Array<{ root: string; stages: Stage[] }> {
+  return [...openRunDirs].map((run) => {
+    const stages = run.markInterrupted(reason);
+    run.close();
+    return { root: run.root, stages };
+  });
 }
 
 export function readManifest(root: string): Manifest {
@@ -168,14 +242,36 @@ export function readManifest(root: string): Manifest {
   }
 }
 
-/** Whether `root` holds a run dir with `stage` complete (for commands that need an earlier stage). */
-export function requireStage(root: string, stage: Stage, hint: string): Manifest {
+/** What a placeholder in a stage's command stands for. */
+const PLACEHOLDERS: Partial<Record<Stage, string>> = {
+  shrink: 'CONFIG is your experiment config',
+  expand: 'N is the FLOP budget, e.g. 5M',
+};
+
+/**
+ * The complete command that brings `root` closer to having `stage` done: the first stage on the
+ * way to it that is not complete (shrink for a run dir that does not exist yet).
+ */
+export function nextStageHint(root: string, stage: Stage, manifest?: Manifest): string {
+  const missing = [...PREREQUISITES[stage], stage].find((name) => manifest?.stages[name]?.status !== 'complete') ?? stage;
+  const started = manifest?.stages[missing] !== undefined;
+  const placeholder = PLACEHOLDERS[missing] ? ` (${PLACEHOLDERS[missing]})` : '';
+  return `run ${stageCommand(missing, root)}${placeholder} ${started ? `to resume ${missing} from its last checkpoint` : 'first'}`;
+}
+
+/**
+ * Whether `root` holds a run dir with `stage` complete (for commands that need an earlier stage).
+ * Without a `hint` the error names the complete command to run next.
+ */
+export function requireStage(root: string, stage: Stage, hint?: string): Manifest {
   if (!existsSync(runDirLayout(root).manifest)) {
-    throw runDirError(`${root} is not a morphnet run dir (no run.json)`, hint);
+    throw runDirError(`${root} is not a morphnet run dir (no run.json)`, hint ?? nextStageHint(root, stage));
   }
   const manifest = readManifest(root);
-  if (manifest.stages[stage]?.status !== 'complete') {
-    throw runDirError(`${root} has no completed ${stage} stage (status: ${manifest.stages[stage]?.status ?? 'not started'})`, hint);
+  const record = manifest.stages[stage];
+  if (record?.status !== 'complete') {
+    const why = record?.error ? `: ${record.error}` : '';
+    throw runDirError(`${root} has no completed ${stage} stage (status: ${record?.status ?? 'not started'}${why})`, hint ?? nextStageHint(root, stage, manifest));
   }
   return manifest;
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { initBackend } from '../backend/select.js';
+import { initBackend, type BackendChoice } from '../backend/select.js';
 import type { MorphnetConfig } from '../config/schema.js';
 import { CostModel, type CostOptions, type Resource } from '../cost/cost-model.js';
 import { resolveHardware } from '../cost/hardware.js';
@@ -31,6 +31,15 @@ export interface ExpandRequest {
   fill?: boolean;
   force?: boolean;
   toolVersion: string;
+}
+
+/** What expand tells the user besides its result; the CLI decides how to show it. */
+export interface ExpandEvents {
+  backend?(choice: BackendChoice): void;
+  /** A budget that works but is probably not what was meant (above the seed's own cost). */
+  warning?(message: string): void;
+  /** Results of the previous expanded structure that were removed because they no longer match it. */
+  removed?(paths: string[]): void;
 }
 
 export interface ExpandedStructure extends StructureFile {
@@ -66,9 +75,15 @@ export function targetFromConfig(config: MorphnetConfig): ExpandTarget {
   return given[0];
 }
 
+/** An amount of a resource with its unit: `14.9M FLOPs`, `94.2k params`, `3.5 ms`, `1.2k activations`. */
+export function formatResourceAmount(resource: Resource, value: number): string {
+  const unit: Record<Resource, string> = { flops: 'FLOPs', size: 'params', latency: 'ms', activations: 'activations' };
+  return `${formatSi(value)} ${unit[resource]}`;
+}
+
 /** The seed model of a run dir and its channel analysis. */
-export async function loadRunSeed(runDir: string, config: MorphnetConfig) {
-  await initBackend(config.backend, config.threads);
+export async function loadRunSeed(runDir: string, config: MorphnetConfig, onBackend?: (choice: BackendChoice) => void) {
+  onBackend?.(await initBackend(config.backend, config.threads));
   registerFileRouters();
   const model = await loadModel({ path: join(runDirLayout(runDir).seedModel, 'model.json') });
   return { model, analysis: analyzeChannels(buildLayerGraph(model)) };
@@ -79,12 +94,32 @@ function learnedWidths(analysis: ChannelAnalysis, structure: StructureFile): Gro
 }
 
 /**
+ * A warning for a budget above what the seed itself costs: expand then grows layers past the
+ * widths the seed started with, rarely what was meant (`--target-flops 1G` for `300M`). Names
+ * the group that grows the most; undefined for a budget within the seed's cost.
+ */
+export function budgetAboveSeedWarning(
+  target: { resource: Resource; value: number },
+  seedCost: number,
+  groups: Array<{ layers: string[]; original: number; width: number; fixed?: boolean }>,
+  maxWidth: number | undefined,
+): string | undefined {
+  if (target.value <= seedCost) return undefined;
+  const growing = groups.filter((g) => !g.fixed && g.original > 0 && g.width > g.original);
+  const most = growing.sort((a, b) => b.width / b.original - a.width / a.original)[0];
+  const growth = most ? ` (${most.layers[0]} grows from ${most.original} to ${most.width} channels)` : '';
+  const fixes = [...(maxWidth === undefined ? ['cap the widths with expand.maxWidth (--max-width N)'] : []), `choose a target at most the seed's ${formatResourceAmount(target.resource, seedCost)}`];
+  return `the expand target ${formatResourceAmount(target.resource, target.value)} is above the seed's own cost, ${formatResourceAmount(target.resource, seedCost)}: the expanded network is larger than the seed${growth}; if that is not what you meant, ${fixes.join(', or ')}`;
+}
+
+/**
  * `morphnet expand`: the largest width multiplier whose structure fits the budget, by bisection
  * on the exact cost model; writes expand/structure.json. An unreachable budget exits 3 with the
- * reachable range.
+ * reachable range. A new structure makes the retrained models, exports and the report stale:
+ * they are removed, and `events.removed` names them.
  */
-export async function expandStage(request: ExpandRequest): Promise<ExpandedStructure> {
-  const manifest = requireStage(request.runDir, 'shrink', `run morphnet shrink -r ${request.runDir} first`);
+export async function expandStage(request: ExpandRequest, events: ExpandEvents = {}): Promise<ExpandedStructure> {
+  const manifest = requireStage(request.runDir, 'shrink');
   const config = manifest.config as MorphnetConfig;
   const target = request.target ?? targetFromConfig(config);
   const hardwareName = request.hardware ?? config.expand.hardware ?? config.shrink.hardware;
@@ -92,7 +127,7 @@ export async function expandStage(request: ExpandRequest): Promise<ExpandedStruc
     throw usageError('--target-latency needs --hardware, received none', 'e.g. --hardware T4 (or K80, P4, P100, V100, TPUv2, or one defined in the config)');
   }
   const costOptions: CostOptions = { hardware: hardwareName ? resolveHardware(hardwareName, config.hardware) : undefined };
-  const { analysis } = await loadRunSeed(request.runDir, config);
+  const { analysis } = await loadRunSeed(request.runDir, config, events.backend);
   const paths = runDirLayout(request.runDir);
   const structure = readStructure(paths.shrinkStructure, analysis, describeModelSource(modelSourceOf(config)));
   const costModel = new CostModel(analysis);
@@ -109,10 +144,11 @@ export async function expandStage(request: ExpandRequest): Promise<ExpandedStruc
   } else {
     const { fit, range } = fitBudget(costModel, learned, target.resource, target.value, { maxWidth, costOptions, fill });
     if (!fit) {
-      const largest = Number.isFinite(range.largest) ? formatSi(range.largest) : 'unbounded';
+      const unit = target.resource === 'latency' ? ' ms' : '';
+      const largest = Number.isFinite(range.largest) ? `${formatSi(range.largest)}${unit}` : 'unbounded';
       throw new MorphnetError(
         'budget',
-        `--target-${target.resource} ${formatSi(target.value)} is below the smallest reachable ${target.resource} ${formatSi(range.smallest)} (largest: ${largest})`,
+        `--target-${target.resource} ${formatSi(target.value)}${unit} is below the smallest reachable ${target.resource} ${formatSi(range.smallest)}${unit} (largest: ${largest})`,
         'raise the target, or shrink with a larger strength so more groups vanish',
       );
     }
@@ -137,14 +173,17 @@ export async function expandStage(request: ExpandRequest): Promise<ExpandedStruc
     fill,
     filled,
   };
+  const warning = 'resource' in target ? budgetAboveSeedWarning(target, costModel.resource(target.resource, costModel.allAlive(), costOptions), result.groups, maxWidth) : undefined;
 
   const run = RunDir.open(request.runDir, request.toolVersion);
   try {
     run.assertStageWritable('expand', Boolean(request.force));
-    // A new expanded structure makes the trained models and the report stale.
-    run.resetFrom('expand');
+    // A new expanded structure makes the trained models, their exports and the report stale.
+    const removed = run.resetFrom('expand');
     writeJsonAtomic(paths.expandStructure, result);
     run.markStage('expand', 'complete');
+    if (removed.length > 0) events.removed?.(removed);
+    if (warning) events.warning?.(warning);
   } finally {
     run.close();
   }

@@ -1,94 +1,322 @@
 import { formatSi } from '../config/si-number.js';
 import { writeFileAtomic } from '../run-dir/atomic.js';
 import { runDirLayout } from '../run-dir/run-dir.js';
-import type { Report } from './report.js';
+import { stageCommand } from '../run-dir/stage-commands.js';
+import type { Report, ReportLayer, ReportStage } from './report.js';
 
 const escape = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const isMeasured = (value: number | null | undefined): value is number => typeof value === 'number' && Number.isFinite(value);
 /** An accuracy in percent, or blank when none was measured (no validation set): never `NaN%` or `0.00%`. */
-const isMeasured = (accuracy: number | null | undefined): accuracy is number => typeof accuracy === 'number' && Number.isFinite(accuracy);
 const percentCell = (accuracy: number | null | undefined) => (isMeasured(accuracy) ? `${(100 * accuracy).toFixed(2)}%` : '');
-const COLORS = { seed: '#9aa5b1', shrunk: '#d9822b', expanded: '#2b6cb0', baseline: '#7b3fa0' };
+/** A share of the total FLOPs, as the terminal table prints it; blank when unknown. */
+const shareCell = (share: number | undefined) => (isMeasured(share) ? `${(100 * share).toFixed(1)}%` : '');
+const COLORS = { seed: '#d5dce4', shrunk: '#d9822b', expanded: '#2b6cb0', baseline: '#7b3fa0', grid: '#e3e7ec', axis: '#7a8591' };
+const WIDTH_SERIES = ['seed', 'shrunk', 'expanded'] as const;
+type WidthSeries = (typeof WIDTH_SERIES)[number];
 
-/** Grouped bars: seed / learned / expanded width of every layer (the MorphNet paper's figure). */
-function widthChart(report: Report): string {
-  const series = (['seed', 'shrunk', 'expanded'] as const).filter((key) => report.layers.some((l) => l[key] !== undefined));
-  const max = Math.max(1, ...report.layers.flatMap((l) => series.map((key) => l[key] ?? 0)));
-  const slot = 14 * series.length + 10;
-  const width = Math.max(400, 60 + slot * report.layers.length);
-  const height = 260;
-  const bars = report.layers.flatMap((layer, i) =>
-    series.map((key, j) => {
-      const value = layer[key] ?? 0;
-      const h = (value / max) * (height - 90);
-      const x = 50 + i * slot + j * 14;
-      return `<rect class="bar-${key}" x="${x}" y="${height - 60 - h}" width="12" height="${h}" fill="${COLORS[key]}"><title>${escape(layer.name)} ${key}: ${value}</title></rect>`;
-    }),
-  );
-  const labels = report.layers.map((layer, i) => `<text x="${50 + i * slot}" y="${height - 45}" font-size="10" transform="rotate(35 ${50 + i * slot} ${height - 45})">${escape(layer.name)}</text>`);
-  const legend = series.map((key, j) => `<rect x="${50 + j * 90}" y="8" width="10" height="10" fill="${COLORS[key]}"/><text x="${64 + j * 90}" y="17" font-size="12">${key}</text>`);
-  return `<svg id="widths" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="channels per layer">
-<text x="8" y="${height / 2}" font-size="11" transform="rotate(-90 8 ${height / 2})">channels (max ${max})</text>
-${legend.join('')}${bars.join('')}${labels.join('')}</svg>`;
+// ---------------------------------------------------------------- axes
+
+/** Drops floating-point noise (0.30000000000000004 -> 0.3) and negative zero. */
+const roundNumber = (value: number) => Number(value.toPrecision(12)) || 0;
+
+/**
+ * Axis ticks at round numbers, 1, 2 or 5 times a power of ten apart, from at or below `min` to
+ * at or above `max`, about `count` intervals: (0, 14.9e6) -> 0, 5M, 10M, 15M.
+ */
+export function niceTicks(min: number, max: number, count = 5): number[] {
+  const span = max - min || Math.abs(max) || 1;
+  const rough = span / count;
+  const power = 10 ** Math.floor(Math.log10(rough));
+  const step = [1, 2, 5, 10].map((multiple) => multiple * power).find((candidate) => candidate >= rough * (1 - 1e-9))!;
+  const first = Math.floor(roundNumber(min / step)) * step;
+  const intervals = Math.max(1, Math.ceil(roundNumber((max - first) / step)));
+  return Array.from({ length: intervals + 1 }, (_, i) => roundNumber(first + i * step));
 }
 
-/** A line chart of one series over shrink steps. */
-function lineChart(id: string, title: string, points: Array<[number, number]>, color: string): string {
-  const width = 420;
-  const height = 200;
+/** Maps [domain0, domain1] linearly onto [range0, range1] (pixels). */
+function linearScale([domain0, domain1]: [number, number], [range0, range1]: [number, number]): (value: number) => number {
+  const span = domain1 - domain0 || 1;
+  return (value) => range0 + ((value - domain0) / span) * (range1 - range0);
+}
+
+/** The pixel box a chart plots in. */
+interface PlotArea {
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+}
+
+/** Horizontal grid lines at the y ticks, with their labels left of the plot. */
+function yAxis(ticks: number[], y: (value: number) => number, area: PlotArea, label: (tick: number) => string): string {
+  return ticks
+    .map((tick) => {
+      const at = y(tick).toFixed(1);
+      return `<line class="grid" x1="${area.left}" y1="${at}" x2="${area.right}" y2="${at}" stroke="${COLORS.grid}"/><text class="tick y-tick" x="${area.left - 5}" y="${at}" dy="0.32em" text-anchor="end">${label(tick)}</text>`;
+    })
+    .join('');
+}
+
+/** Tick marks below the plot at the x ticks, with their labels, and the axis title under them. */
+function xAxis(ticks: number[], x: (value: number) => number, area: PlotArea, label: (tick: number) => string, title: string): string {
+  const marks = ticks.map((tick) => {
+    const at = x(tick).toFixed(1);
+    return `<line x1="${at}" y1="${area.bottom}" x2="${at}" y2="${area.bottom + 4}" stroke="${COLORS.axis}"/><text class="tick x-tick" x="${at}" y="${area.bottom + 16}" text-anchor="middle">${label(tick)}</text>`;
+  });
+  const axisLines = `<line x1="${area.left}" y1="${area.bottom}" x2="${area.right}" y2="${area.bottom}" stroke="${COLORS.axis}"/><line x1="${area.left}" y1="${area.top}" x2="${area.left}" y2="${area.bottom}" stroke="${COLORS.axis}"/>`;
+  const axisTitle = `<text class="axis-title" x="${(area.left + area.right) / 2}" y="${area.bottom + 32}" text-anchor="middle">${escape(title)}</text>`;
+  return axisLines + marks.join('') + axisTitle;
+}
+
+// ---------------------------------------------------------------- headline
+
+const stageNamed = (report: Report, name: ReportStage['name']) => report.stages.find((stage) => stage.name === name);
+
+/** A failed stage's message; `error` is typed loosely so reports from before and after it was added both render. */
+function stageError(stage: ReportStage): string | undefined {
+  const error = (stage as { error?: unknown }).error;
+  return error === undefined || error === null || error === '' ? undefined : String(error);
+}
+
+/** The sentence a reader comes for: MorphNet against the uniform baseline at the same budget. */
+function comparisonLine(report: Report): string {
+  const c = report.comparison;
+  if (c) {
+    const points = 100 * (c.morphnetAccuracy - c.baselineAccuracy);
+    const difference = `${points >= 0 ? '+' : '&minus;'}${Math.abs(points).toFixed(2)} points`;
+    return `<p class="comparison">MorphNet <strong>${percentCell(c.morphnetAccuracy)}</strong> vs uniform baseline <strong>${percentCell(c.baselineAccuracy)}</strong> ${c.metric} accuracy: <strong class="${points >= 0 ? 'better' : 'worse'}">${difference}</strong>, at ${formatSi(c.flops.morphnet)} vs ${formatSi(c.flops.baseline)} FLOPs</p>`;
+  }
+  const retrain = stageNamed(report, 'retrain');
+  const accuracy = retrain && (isMeasured(retrain.testAccuracy) ? { value: retrain.testAccuracy, metric: 'test' } : isMeasured(retrain.valAccuracy) ? { value: retrain.valAccuracy, metric: 'validation' } : undefined);
+  const baselineHint = `train one with <code>${escape(stageCommand('baseline', report.runDir))}</code>`;
+  if (retrain && accuracy) return `<p class="comparison">MorphNet <strong>${percentCell(accuracy.value)}</strong> ${accuracy.metric} accuracy at ${formatSi(retrain.cost.flops)} FLOPs; no uniform baseline to compare with: ${baselineHint}</p>`;
+  return `<p class="comparison">No comparison with the uniform baseline yet: it needs the retrained model (<code>${escape(stageCommand('retrain', report.runDir))}</code>) and the baseline (${baselineHint}).</p>`;
+}
+
+/** seed -> shrunk -> expanded of one resource, over the stages that have run. */
+function resourceChain(report: Report, label: string, valueOf: (stage: ReportStage) => number | undefined, format: (value: number) => string): string {
+  const stageWords = { seed: 'seed', shrink: 'shrunk', expand: 'expanded' } as const;
+  const steps = (['seed', 'shrink', 'expand'] as const).flatMap((name) => {
+    const stage = stageNamed(report, name);
+    const value = stage ? valueOf(stage) : undefined;
+    return isMeasured(value) ? [`<strong>${format(value)}</strong> ${stageWords[name]}`] : [];
+  });
+  return steps.length ? `<li><span class="resource">${label}</span> ${steps.join(' &rarr; ')}</li>` : '';
+}
+
+/** The expand multiplier and what each stage costs. */
+function resourceSummary(report: Report): string {
+  const multiplier = stageNamed(report, 'expand')?.multiplier;
+  const items = [
+    isMeasured(multiplier) ? `<li><span class="resource">expand multiplier</span> <strong>&times;${multiplier.toFixed(3)}</strong></li>` : '',
+    resourceChain(report, 'FLOPs', (stage) => stage.cost.flops, formatSi),
+    resourceChain(report, 'params', (stage) => stage.cost.params, formatSi),
+    resourceChain(report, 'latency', (stage) => stage.cost.latency, (ms) => `${Number(ms.toPrecision(3))} ms`),
+  ].filter(Boolean);
+  return items.length ? `<ul class="resources">${items.join('')}</ul>` : '';
+}
+
+/**
+ * A stage that did not finish (failed, interrupted, running): what happened, and for a trained
+ * stage the command that resumes it from its last checkpoint, as the terminal report says it.
+ */
+function unfinishedStage(report: Report, stage: ReportStage): string {
+  const error = stageError(stage);
+  const resume = stage.name === 'retrain' || stage.name === 'baseline' ? `<br>resume from its last checkpoint: <code>${escape(stageCommand(stage.name, report.runDir))}</code>` : '';
+  return `<li class="${stage.status === 'failed' ? 'failure' : 'unfinished'}"><strong>${escape(stage.name)} ${escape(stage.status)}</strong>${error ? `: <span class="error">${escape(error)}</span>` : ''}${resume}</li>`;
+}
+
+/** Stages that did not finish, each with its error, and the warnings about the inputs. */
+function problems(report: Report): string {
+  const unfinished = report.stages.filter((stage) => stage.status !== 'complete' || stageError(stage) !== undefined).map((stage) => unfinishedStage(report, stage));
+  const warnings = (report.warnings ?? []).map((warning) => `<li class="warning">warning: ${escape(warning)}</li>`);
+  return unfinished.length + warnings.length ? `<ul class="problems">${unfinished.join('')}${warnings.join('')}</ul>` : '';
+}
+
+/** The top of the page: what was run, the comparison, the multiplier and costs, and anything that went wrong. */
+function headline(report: Report): string {
+  const context = [`run ${escape(report.runDir)}`, report.backend ? `backend ${escape(report.backend)}` : '', report.hardware ? `hardware ${escape(report.hardware)}` : ''].filter(Boolean);
+  return `<header id="headline"><h1>morphnet report: ${escape(report.model)}</h1><p class="context">${context.join(' &middot; ')}</p>
+${comparisonLine(report)}${resourceSummary(report)}${problems(report)}</header>`;
+}
+
+// ---------------------------------------------------------------- stages
+
+function stageTable(report: Report): string {
+  const multiplierCell = (multiplier: number | undefined) => (isMeasured(multiplier) ? multiplier.toFixed(3) : '');
+  const rows = report.stages.map(
+    (s) =>
+      `<tr><td>${escape(s.name)}</td><td class="status-${escape(s.status.replace(/\W+/g, '-'))}">${escape(s.status)}</td><td>${formatSi(s.cost.flops)}</td><td>${formatSi(s.cost.params)}</td><td>${percentCell(s.valAccuracy)}</td><td>${percentCell(s.testAccuracy)}</td><td>${multiplierCell(s.multiplier)}</td></tr>`,
+  );
+  return `<table id="stages"><thead><tr><th>stage</th><th>status</th><th>FLOPs</th><th>params</th><th>val acc</th><th>test acc</th><th>multiplier</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+// ---------------------------------------------------------------- charts
+
+/** A line chart of one series over shrink steps, from zero up, with round ticks on both axes. */
+function lineChart(id: string, title: string, recorded: Array<[number, number]>, color: string): string {
+  const points = recorded.filter(([step, value]) => Number.isFinite(step) && Number.isFinite(value));
   if (points.length === 0) return `<p>no ${escape(title)} recorded</p>`;
-  const xs = points.map((p) => p[0]);
-  const ys = points.map((p) => p[1]);
-  const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
-  const [y0, y1] = [Math.min(0, ...ys), Math.max(...ys)];
-  const sx = (x: number) => 45 + ((x - x0) / Math.max(1e-12, x1 - x0)) * (width - 60);
-  const sy = (y: number) => height - 30 - ((y - y0) / Math.max(1e-12, y1 - y0)) * (height - 50);
-  const path = points.map(([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join('');
-  return `<svg id="${id}" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="${escape(title)}">
-<text x="45" y="14" font-size="12">${escape(title)}</text>
-<line x1="45" y1="${height - 30}" x2="${width - 15}" y2="${height - 30}" stroke="#888"/><line x1="45" y1="20" x2="45" y2="${height - 30}" stroke="#888"/>
-<text x="2" y="${sy(y1) + 4}" font-size="10">${formatSi(y1)}</text><text x="2" y="${sy(y0)}" font-size="10">${formatSi(y0)}</text>
-<text x="45" y="${height - 12}" font-size="10">step ${x0}</text><text x="${width - 70}" y="${height - 12}" font-size="10">step ${x1}</text>
-<path d="${path}" fill="none" stroke="${color}" stroke-width="1.5"/></svg>`;
+  const [width, height] = [380, 230];
+  const area: PlotArea = { left: 52, right: width - 16, top: 28, bottom: height - 42 };
+  const steps = points.map((p) => p[0]);
+  const values = points.map((p) => p[1]);
+  const xTicks = niceTicks(Math.min(...steps), Math.max(...steps), 5);
+  const yTicks = niceTicks(Math.min(0, ...values), Math.max(0, ...values), 4);
+  const x = linearScale([xTicks[0], xTicks.at(-1)!], [area.left, area.right]);
+  const y = linearScale([yTicks[0], yTicks.at(-1)!], [area.bottom, area.top]);
+  const path = points.map(([step, value], i) => `${i ? 'L' : 'M'}${x(step).toFixed(1)},${y(value).toFixed(1)}`).join('');
+  return `<svg id="${id}" class="chart" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="${escape(title)} over shrink steps">
+<text class="chart-title" x="${area.left}" y="16">${escape(title)}</text>
+${yAxis(yTicks, y, area, formatSi)}${xAxis(xTicks, x, area, formatSi, 'shrink step')}
+<path d="${path}" fill="none" stroke="${color}" stroke-width="1.75"/></svg>`;
 }
 
-/** Accuracy against FLOPs for every stage that has both. */
+/**
+ * Label heights that keep labels at least `gap` pixels apart, each as near its point as it can:
+ * two stages at nearly the same FLOPs and accuracy must not print over each other.
+ */
+export function separateLabels(heights: number[], gap: number): number[] {
+  const order = heights.map((height, index) => ({ height, index })).sort((a, b) => a.height - b.height);
+  const placed = new Array<number>(heights.length);
+  let previous = -Infinity;
+  for (const { height, index } of order) {
+    previous = Math.max(height, previous + gap);
+    placed[index] = previous;
+  }
+  return placed;
+}
+
+type AccuracyPoint = { name: ReportStage['name']; flops: number; accuracy: number; metric: 'test' | 'validation' };
+
+function accuracyPoints(report: Report): AccuracyPoint[] {
+  return report.stages.flatMap((s): AccuracyPoint[] => {
+    if (isMeasured(s.testAccuracy)) return [{ name: s.name, flops: s.cost.flops, accuracy: s.testAccuracy, metric: 'test' }];
+    if (isMeasured(s.valAccuracy)) return [{ name: s.name, flops: s.cost.flops, accuracy: s.valAccuracy, metric: 'validation' }];
+    return [];
+  });
+}
+
+/** Accuracy against FLOPs for every stage that has both; FLOPs from zero, accuracy zoomed to the points. */
 function accuracyChart(report: Report): string {
-  const points = report.stages
-    .map((s) => ({ name: s.name, flops: s.cost.flops, accuracy: isMeasured(s.testAccuracy) ? s.testAccuracy : s.valAccuracy }))
-    .filter((p): p is { name: Report['stages'][number]['name']; flops: number; accuracy: number } => isMeasured(p.accuracy));
-  const width = 560;
-  const height = 220;
+  const points = accuracyPoints(report);
   if (points.length === 0) return '<p>no accuracy recorded yet</p>';
-  const maxFlops = Math.max(...points.map((p) => p.flops));
-  const accs = points.map((p) => p.accuracy);
-  const [a0, a1] = [Math.min(...accs) - 0.01, Math.max(...accs) + 0.01];
-  const sx = (f: number) => 50 + (f / maxFlops) * (width - 180);
-  const sy = (a: number) => height - 30 - ((a - a0) / Math.max(1e-9, a1 - a0)) * (height - 60);
+  const [width, height] = [560, 250];
+  const area: PlotArea = { left: 58, right: width - 150, top: 16, bottom: height - 42 };
+  const percents = points.map((p) => 100 * p.accuracy);
+  const xTicks = niceTicks(0, Math.max(...points.map((p) => p.flops)), 5);
+  const yTicks = niceTicks(Math.min(...percents) - 0.5, Math.max(...percents) + 0.5, 4);
+  const x = linearScale([xTicks[0], xTicks.at(-1)!], [area.left, area.right]);
+  const y = linearScale([yTicks[0], yTicks.at(-1)!], [area.bottom, area.top]);
   const color = (name: string) => (name === 'baseline' ? COLORS.baseline : name === 'shrink' ? COLORS.shrunk : COLORS.expanded);
-  const dots = points.map(
-    (p) => `<circle cx="${sx(p.flops).toFixed(1)}" cy="${sy(p.accuracy).toFixed(1)}" r="5" fill="${color(p.name)}"><title>${p.name}: ${(100 * p.accuracy).toFixed(2)}% at ${formatSi(p.flops)} FLOPs</title></circle><text x="${sx(p.flops) + 8}" y="${sy(p.accuracy) + 4}" font-size="11">${p.name} ${(100 * p.accuracy).toFixed(1)}%</text>`,
-  );
-  return `<svg id="accuracy" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="accuracy against FLOPs">
-<line x1="50" y1="${height - 30}" x2="${width - 20}" y2="${height - 30}" stroke="#888"/><line x1="50" y1="20" x2="50" y2="${height - 30}" stroke="#888"/>
-<text x="${width / 2 - 20}" y="${height - 8}" font-size="11">FLOPs (max ${formatSi(maxFlops)})</text>
-<text x="2" y="${sy(a1) + 4}" font-size="10">${(100 * a1).toFixed(1)}%</text><text x="2" y="${sy(a0)}" font-size="10">${(100 * a0).toFixed(1)}%</text>
+  const labelHeights = separateLabels(points.map((p) => y(100 * p.accuracy)), 14);
+  const dots = points.map((p, i) => {
+    const [cx, cy] = [x(p.flops), y(100 * p.accuracy)];
+    const text = `${p.name} ${(100 * p.accuracy).toFixed(1)}%${p.metric === 'validation' ? ' (val)' : ''}`;
+    return `<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="5" fill="${color(p.name)}"><title>${p.name}: ${(100 * p.accuracy).toFixed(2)}% ${p.metric} accuracy at ${formatSi(p.flops)} FLOPs</title></circle><text class="point-label" x="${(cx + 9).toFixed(1)}" y="${labelHeights[i].toFixed(1)}" dy="0.32em">${text}</text>`;
+  });
+  return `<svg id="accuracy" class="chart" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="accuracy against FLOPs">
+${yAxis(yTicks, y, area, (tick) => `${tick}%`)}${xAxis(xTicks, x, area, formatSi, 'FLOPs')}
+<text class="axis-title" x="12" y="${(area.top + area.bottom) / 2}" text-anchor="middle" transform="rotate(-90 12 ${(area.top + area.bottom) / 2})">accuracy (test, else validation)</text>
 ${dots.join('')}</svg>`;
 }
 
-/** One self-contained HTML page: tables and inline SVG charts, no scripts, no network. */
-export function renderHtmlReport(report: Report): string {
-  const rows = report.stages
-    .map((s) => `<tr><td>${s.name}</td><td>${s.status}</td><td>${formatSi(s.cost.flops)}</td><td>${formatSi(s.cost.params)}</td><td>${percentCell(s.valAccuracy)}</td><td>${percentCell(s.testAccuracy)}</td></tr>`)
+// ---------------------------------------------------------------- channels per layer
+
+/**
+ * Widths are drawn relative to each layer's seed width, one row per layer: channel counts span
+ * three orders of magnitude (3 to 1280 in MobileNetV2), so on one absolute scale the small
+ * layers are slivers, while relative bars show at a glance what MorphNet kept of every layer.
+ * The absolute widths stand in the same row, in the table's number columns.
+ */
+const BARS = { width: 360, height: 18, left: 14, right: 340, minimumLength: 2 };
+
+const widthSeries = (report: Report): WidthSeries[] => WIDTH_SERIES.filter((key) => report.layers.some((layer) => layer[key] !== undefined));
+const relativeWidth = (layer: ReportLayer, key: WidthSeries) => (layer.seed > 0 ? (layer[key] ?? 0) / layer.seed : 0);
+
+/** The percent axis shared by every row: 0% to at least 100% (the seed), further when a layer grew. */
+function relativeAxis(report: Report, series: WidthSeries[]): { ticks: number[]; x: (percent: number) => number } {
+  const largest = Math.max(1, ...report.layers.flatMap((layer) => series.map((key) => relativeWidth(layer, key))));
+  const ticks = niceTicks(0, 100 * largest, 5);
+  return { ticks, x: linearScale([0, ticks.at(-1)!], [BARS.left, BARS.right]) };
+}
+
+/** A bar's length in pixels: a width above zero is never thinner than `minimumLength`. */
+const barLength = (pixels: number, value: number) => (value > 0 ? Math.max(BARS.minimumLength, pixels) : 0);
+
+/** One layer's bars: the seed as the full band, shrunk above expanded inside it. */
+function layerBars(layer: ReportLayer, series: WidthSeries[], axis: ReturnType<typeof relativeAxis>): string {
+  const band = { seed: [2, 14], shrunk: [4, 5], expanded: [10, 5] } as const;
+  const grid = axis.ticks
+    .map((tick) => `<line x1="${axis.x(tick).toFixed(1)}" y1="0" x2="${axis.x(tick).toFixed(1)}" y2="${BARS.height}" stroke="${tick === 100 ? COLORS.axis : COLORS.grid}"/>`)
     .join('');
+  const bar = (key: WidthSeries) => {
+    const value = layer[key] ?? 0;
+    const length = barLength(axis.x(100 * relativeWidth(layer, key)) - axis.x(0), value);
+    const [top, thickness] = band[key];
+    return `<rect class="bar-${key}" data-channels="${value}" x="${BARS.left}" y="${top}" width="${length.toFixed(1)}" height="${thickness}" fill="${COLORS[key]}"/>`;
+  };
+  const learned = series.filter((key) => key !== 'seed').map(bar);
+  const tooltip = series.map((key) => `${key} ${layer[key] ?? 0} (${Math.round(100 * relativeWidth(layer, key))}%)`).join(', ');
+  return `<svg class="bars" xmlns="http://www.w3.org/2000/svg" width="${BARS.width}" height="${BARS.height}"><title>${escape(layer.name)}: ${tooltip}</title>${bar('seed')}${grid}${learned.join('')}</svg>`;
+}
+
+/** The axis over the bars column: percent of the seed width at round ticks, and the legend. */
+function relativeAxisHeader(series: WidthSeries[], axis: ReturnType<typeof relativeAxis>): string {
+  const legend = series.map((key) => `<span class="key"><span class="swatch" style="background:${COLORS[key]}"></span>${key}</span>`).join('');
+  const ticks = axis.ticks
+    .map((tick) => `<line x1="${axis.x(tick).toFixed(1)}" y1="14" x2="${axis.x(tick).toFixed(1)}" y2="20" stroke="${COLORS.axis}"/><text class="tick x-tick" x="${axis.x(tick).toFixed(1)}" y="11" text-anchor="middle">${tick}%</text>`)
+    .join('');
+  return `<div class="legend">width relative to the seed: ${legend}</div><svg class="axis" xmlns="http://www.w3.org/2000/svg" width="${BARS.width}" height="20">${ticks}<line x1="${BARS.left}" y1="20" x2="${BARS.right}" y2="20" stroke="${COLORS.axis}"/></svg>`;
+}
+
+/**
+ * Per layer: name, class, seed / shrunk / expanded widths, FLOPs share seed / expanded (the
+ * terminal table), and the widths as bars in the same row, so nothing is matched across the page.
+ */
+function layerTable(report: Report): string {
+  const series = widthSeries(report);
+  const axis = relativeAxis(report, series);
+  const rows = report.layers.map(
+    (layer) =>
+      `<tr><td class="layer"><span class="name" title="${escape(layer.name)}">${escape(layer.name)}</span></td><td class="class">${escape(layer.className)}</td><td>${layer.seed}</td><td>${layer.shrunk ?? ''}</td><td>${layer.expanded ?? ''}</td><td>${shareCell(layer.seedFlopsShare)}</td><td>${shareCell(layer.expandedFlopsShare)}</td><td class="bars-cell">${layerBars(layer, series, axis)}</td></tr>`,
+  );
+  const head = `<tr><th>layer</th><th>class</th><th>seed</th><th>shrunk</th><th>expanded</th><th>FLOPs seed</th><th>FLOPs expanded</th><th class="bars-cell">${relativeAxisHeader(series, axis)}</th></tr>`;
+  return `<table id="widths" class="layers"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+// ---------------------------------------------------------------- page
+
+const STYLE = `body{font-family:system-ui,sans-serif;margin:24px;color:#222;font-size:14px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
+#headline{border:1px solid #d5dce4;border-radius:6px;padding:14px 18px;background:#f7f9fb;overflow-wrap:anywhere}
+.context{color:#555;margin:0 0 10px}.comparison{font-size:18px;margin:6px 0}.better{color:#22743a}.worse{color:#b42318}
+.resources,.problems{list-style:none;padding:0;margin:8px 0 0}.resources li{margin:3px 0}.resource{display:inline-block;min-width:9em;color:#555}
+.problems li{margin:4px 0;padding:4px 8px;border-radius:4px}.failure{background:#fde8e6;color:#8a1c12}.unfinished,.warning{background:#fff4d6;color:#6b4b00}.error{white-space:pre-wrap}
+table{border-collapse:collapse}td,th{border:1px solid #d5dce4;padding:2px 8px;text-align:right;white-space:nowrap}td:first-child,th:first-child{text-align:left}
+th{background:#f2f5f8;font-weight:600}#stages td:nth-child(2),#stages th:nth-child(2){text-align:left}.status-failed{color:#b42318;font-weight:600}
+.layers td{padding:0 8px;font-size:13px;line-height:18px}.layers td.class{text-align:left;color:#555}.layers th:nth-child(2){text-align:left}
+.layers .name{display:inline-block;max-width:22em;overflow:hidden;text-overflow:ellipsis;vertical-align:bottom}
+.layers thead th{position:sticky;top:0;z-index:1;vertical-align:bottom}.layers .bars-cell{padding:0 4px;text-align:left}.layers svg{display:block}
+.legend{font-weight:normal;font-size:12px;color:#555}.key{margin-left:10px}.swatch{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:-1px}
+.layers tbody tr:nth-child(even){background:#fafbfc}
+.charts{display:flex;flex-wrap:wrap;gap:16px 40px}
+svg text{font-size:11px;fill:#333}svg .chart-title{font-size:13px;font-weight:600}svg .axis-title{font-size:11px;fill:#555}`;
+
+/** One self-contained HTML page: headline, tables and inline SVG charts, no scripts, no network. */
+export function renderHtmlReport(report: Report): string {
   const curve = report.shrinkCurve;
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>morphnet report: ${escape(report.model)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:16px}</style></head><body>
-<h1>morphnet report</h1><p>${escape(report.model)} &middot; ${escape(report.runDir)}${report.backend ? ` &middot; backend ${escape(report.backend)}` : ''}</p>
-${(report.warnings ?? []).map((warning) => `<p class="warning">warning: ${escape(warning)}</p>`).join('')}
-<h2>Stages</h2><table><tr><th>stage</th><th>status</th><th>FLOPs</th><th>params</th><th>val acc</th><th>test acc</th></tr>${rows}</table>
-<h2>Channels per layer</h2>${widthChart(report)}
-<h2>Shrink</h2><div class="charts">${lineChart('loss', 'loss', curve.map((p) => [p.step, p.loss]), '#c53030')}${lineChart('cost', 'cost of the target resource', curve.map((p) => [p.step, p.cost]), COLORS.expanded)}${lineChart('alive', 'alive channels', curve.map((p) => [p.step, p.alive]), COLORS.shrunk)}</div>
-<h2>Accuracy against FLOPs</h2>${accuracyChart(report)}
+  const shrinkCharts = [
+    lineChart('loss', 'loss', curve.map((p) => [p.step, p.loss]), '#c53030'),
+    lineChart('cost', 'cost of the target resource', curve.map((p) => [p.step, p.cost]), COLORS.expanded),
+    lineChart('alive', 'alive channels', curve.map((p) => [p.step, p.alive]), COLORS.shrunk),
+  ];
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>morphnet report: ${escape(report.model)}</title>
+<style>${STYLE}</style></head><body>
+${headline(report)}
+<div class="charts"><section><h2>Stages</h2>${stageTable(report)}</section><section><h2>Accuracy against FLOPs</h2>${accuracyChart(report)}</section></div>
+<h2>Shrink</h2><div class="charts">${shrinkCharts.join('')}</div>
+<h2>Channels per layer</h2>${layerTable(report)}
 </body></html>
 `;
 }

@@ -1,15 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
+import type { BackendChoice } from '../backend/select.js';
 import type { MorphnetConfig } from '../config/schema.js';
 import { CostModel, type LayerCost } from '../cost/cost-model.js';
 import { handlerFor } from '../graph/handlers/registry.js';
 import { writeJsonAtomic } from '../run-dir/atomic.js';
-import { readManifest, requireStage, runDirLayout, type Manifest } from '../run-dir/run-dir.js';
+import { readManifest, requireStage, runDirLayout, type Manifest, type StageRecord } from '../run-dir/run-dir.js';
 import type { StructureFile } from '../structure/structure-file.js';
 import { structureTopology } from '../structure/topology.js';
 import { aliveForWidths } from '../structure/width-multiplier.js';
 import { MetricsLog } from '../train/metrics-log.js';
-import { loadRunSeed } from './expand.js';
-import type { TrainedModel } from './retrain.js';
+import { loadRunSeed, type ExpandedStructure } from './expand.js';
+import { uniformWidths, type TrainedModel } from './retrain.js';
 
 export interface StageCost {
   flops: number;
@@ -29,11 +30,20 @@ export interface ReportLayer {
 
 export interface ReportStage {
   name: 'seed' | 'shrink' | 'expand' | 'retrain' | 'baseline';
+  /** run.json's status: complete, or for a stage that did not finish failed, interrupted or running (killed, or still running). */
   status: string;
+  /** For a stage that did not finish: the cost of the architecture it was training. */
   cost: StageCost;
   valAccuracy?: number;
   testAccuracy?: number;
   multiplier?: number;
+  /** Why a failed or interrupted stage stopped, as run.json records it. */
+  error?: string;
+}
+
+/** What report tells the user besides the report; the CLI decides how to show it. */
+export interface ReportEvents {
+  backend?(choice: BackendChoice): void;
 }
 
 /** Everything `morphnet report` shows; report.json holds exactly this. */
@@ -96,12 +106,17 @@ function stageCost(layers: LayerCost[]): StageCost {
   return { flops: sum('flops'), params: sum('params'), ...(layers.some((l) => l.latency !== undefined) ? { latency: sum('latency') } : {}) };
 }
 
-/** Builds the report of a run dir from what its stages wrote; writes report.json. */
-export async function reportStage(runDir: string): Promise<Report> {
-  const manifest: Manifest = requireStage(runDir, 'shrink', `run morphnet shrink -r ${runDir} first`);
+/** A trained stage that did not finish (failed, interrupted, or killed while running): its status and why, costed as planned. */
+function unfinishedStage(name: 'retrain' | 'baseline', record: StageRecord, cost: StageCost, multiplier: number): ReportStage {
+  return { name, status: record.status, cost, multiplier, ...(record.error ? { error: record.error } : {}) };
+}
+
+/** Builds the report of a run dir from what its stages wrote (and run.json says of stages that did not finish); writes report.json. */
+export async function reportStage(runDir: string, events: ReportEvents = {}): Promise<Report> {
+  const manifest: Manifest = requireStage(runDir, 'shrink');
   const config = manifest.config as MorphnetConfig;
   const paths = runDirLayout(runDir);
-  const { analysis } = await loadRunSeed(runDir, config);
+  const { analysis } = await loadRunSeed(runDir, config, events.backend);
   const costModel = new CostModel(analysis);
   const owners = analysis.graph.nodes.filter((n) => handlerFor(n.className)?.ownsChannels);
 
@@ -111,7 +126,7 @@ export async function reportStage(runDir: string): Promise<Report> {
   };
   const seedLayers = costModel.evaluate().layers;
   const shrink = readJson<StructureFile>(paths.shrinkStructure);
-  const expand = readJson<StructureFile & { multiplier: number }>(paths.expandStructure);
+  const expand = readJson<ExpandedStructure>(paths.expandStructure);
   const shrinkLayers = shrink ? costOf(shrink.groups.map((g) => g.width)) : undefined;
   const expandLayers = expand ? costOf(expand.groups.map((g) => g.width)) : undefined;
   const total = (layers: LayerCost[]) => layers.reduce((s, l) => s + l.flops, 0);
@@ -135,9 +150,15 @@ export async function reportStage(runDir: string): Promise<Report> {
     { name: 'seed', status: 'complete', cost: stageCost(seedLayers) },
     ...(shrinkLayers ? [{ name: 'shrink' as const, status: status('shrink'), cost: stageCost(shrinkLayers), ...optionalAccuracies({ valAccuracy: shrinkResult?.valAccuracy }) }] : []),
     ...(expandLayers ? [{ name: 'expand' as const, status: status('expand'), cost: stageCost(expandLayers), multiplier: expand!.multiplier }] : []),
-    ...[retrain, baseline]
-      .filter((m): m is TrainedModel => m !== undefined)
-      .map((m) => ({ name: m.stage as 'retrain' | 'baseline', status: status(m.stage), cost: { flops: m.cost.flops, params: m.cost.params }, ...optionalAccuracies(m), multiplier: m.multiplier })),
+    ...(['retrain', 'baseline'] as const).flatMap((name): ReportStage[] => {
+      const trained = name === 'retrain' ? retrain : baseline;
+      if (trained) return [{ name, status: status(name), cost: { flops: trained.cost.flops, params: trained.cost.params }, ...optionalAccuracies(trained), multiplier: trained.multiplier }];
+      // A trained stage that started but did not finish has no result.json; run.json says what happened to it.
+      const record = manifest.stages[name];
+      if (!record || record.status === 'complete' || !expand) return [];
+      const planned = name === 'retrain' ? { widths: expand.groups.map((g) => g.width), multiplier: expand.multiplier } : uniformWidths(analysis, expand);
+      return [unfinishedStage(name, record, stageCost(costOf(planned.widths)), planned.multiplier)];
+    }),
   ];
   const compared = retrain && baseline ? comparedAccuracy(retrain, baseline) : undefined;
   const metrics = new MetricsLog(paths.shrinkMetrics).read();

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type * as tf from '@tensorflow/tfjs';
 import type { BackendChoice } from '../backend/select.js';
 import type { MorphnetConfig } from '../config/schema.js';
@@ -10,6 +10,7 @@ import type { ChannelAnalysis } from '../graph/channel-groups.js';
 import { saveModel } from '../model/load.js';
 import { writeJsonAtomic } from '../run-dir/atomic.js';
 import { requireStage, RunDir, runDirLayout, type Stage } from '../run-dir/run-dir.js';
+import { stageCommand } from '../run-dir/stage-commands.js';
 import { fitBudget } from '../structure/fill-budget.js';
 import type { GroupWidths } from '../structure/width-multiplier.js';
 import { rebuildModel } from '../surgery/rebuild.js';
@@ -52,6 +53,8 @@ export interface RetrainEvents {
   start?(info: { stage: Stage; totalSteps: number; resumedAt: number; widths: Record<string, number>; microBatches?: MicroBatchPlan }): void;
   step?(progress: RetrainProgress): void;
   epoch?(progress: RetrainProgress): void;
+  /** With --force: the previous results of `stage` (its folder and exports, the report) that were removed. */
+  removed?(stage: Stage, paths: string[]): void;
 }
 
 export interface TrainedModel {
@@ -78,7 +81,7 @@ function readExpanded(runDir: string): ExpandedStructure {
 }
 
 /** The paper's baseline: every group of the seed scaled by one multiplier to the expand budget. */
-function uniformWidths(analysis: ChannelAnalysis, expanded: ExpandedStructure): { widths: GroupWidths; multiplier: number } {
+export function uniformWidths(analysis: ChannelAnalysis, expanded: ExpandedStructure): { widths: GroupWidths; multiplier: number } {
   const costModel = new CostModel(analysis);
   const seedWidths = analysis.groups.map((g) => g.width);
   // A fixed-multiplier expand has no budget: the baseline matches the FLOPs it reached.
@@ -161,7 +164,10 @@ async function trainStage(
  */
 export function initFromShrink(runDir: string, seed: tf.LayersModel, analysis: ChannelAnalysis, model: tf.LayersModel, widths: GroupWidths, kept: number[][], fallback: string): void {
   if (!loadCheckpointWeights(runDirLayout(runDir).checkpoint('shrink'), seed)) {
-    throw runDirError(`${runDir} has no shrink checkpoint to take pruned weights from`, `run morphnet shrink again, or ${fallback}`);
+    throw runDirError(
+      `${runDir} has no shrink checkpoint to take pruned weights from`,
+      `run ${stageCommand('shrink', runDir)} --force (CONFIG is the experiment config) to shrink again, or ${fallback}`,
+    );
   }
   slicePrunedWeights(analysis, model, widths, kept);
 }
@@ -173,10 +179,10 @@ export function initFromShrink(runDir: string, seed: tf.LayersModel, analysis: C
  * multiplier to the same budget.
  */
 export async function retrainStage(request: RetrainRequest, events: RetrainEvents = {}): Promise<RetrainResult> {
-  requireStage(request.runDir, 'expand', `run morphnet expand -r ${request.runDir} --target-flops N first`);
-  const manifest = requireStage(request.runDir, 'shrink', 'run morphnet shrink first');
+  // A complete expand implies a complete shrink; the error names the first stage missing.
+  const manifest = requireStage(request.runDir, 'expand');
   const config = manifest.config as MorphnetConfig;
-  const { model: seed, analysis } = await loadRunSeed(request.runDir, config);
+  const { model: seed, analysis } = await loadRunSeed(request.runDir, config, events.backend);
   const expanded = readExpanded(request.runDir);
   const stages: Stage[] = ['retrain', ...(request.baseline ?? config.retrain.baseline ? (['baseline'] as Stage[]) : [])];
 
@@ -186,17 +192,19 @@ export async function retrainStage(request: RetrainRequest, events: RetrainEvent
     for (const stage of stages) {
       if (run.stageStatus(stage) === 'complete' && !request.force) {
         const done = run.paths.stageResult(stage);
-        if (!existsSync(done)) throw runDirError(`${stage} is marked complete but ${done} is missing`, 'rerun with --force');
+        if (!existsSync(done)) throw runDirError(`${stage} is marked complete but ${done} is missing`, `rerun it: ${stageCommand(stage, run.root)} --force`);
         result[stage as 'retrain' | 'baseline'] = JSON.parse(readFileSync(done, 'utf8'));
         continue;
       }
       if (request.force) {
-        rmSync(run.paths.stage(stage), { recursive: true, force: true });
-        run.resetFrom('report');
+        const removed = run.redo(stage);
+        if (removed.length > 0) events.removed?.(stage, removed);
       }
       const { widths, multiplier } = stage === 'retrain' ? { widths: analysis.groups.map((g) => expanded.groups[g.id].width), multiplier: expanded.multiplier } : uniformWidths(analysis, expanded);
       const model = await rebuildModel(seed, analysis, widths, config.seed);
-      if (stage === 'retrain' && (request.init ?? config.retrain.init) === 'pruned') initFromShrink(run.root, seed, analysis, model, widths, analysis.groups.map((g) => expanded.groups[g.id].kept), 'retrain with --init scratch');
+      if (stage === 'retrain' && (request.init ?? config.retrain.init) === 'pruned') {
+        initFromShrink(run.root, seed, analysis, model, widths, analysis.groups.map((g) => expanded.groups[g.id].kept), `${stageCommand('retrain', run.root)} --init scratch`);
+      }
       run.markStage(stage, 'running');
       result[stage as 'retrain' | 'baseline'] = await trainStage(stage, model, config, run.root, events, { multiplier });
       run.markStage(stage, 'complete');

@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readManifest, runDirLayout } from '../run-dir/run-dir.js';
-import { expandStage, targetFromConfig, type ExpandedStructure } from './expand.js';
+import { expandStage, targetFromConfig, type ExpandedStructure, type ExpandEvents } from './expand.js';
 import { defaultRunDir, resolveExperimentConfig } from './experiment.js';
-import { reportStage, type Report } from './report.js';
+import { reportStage, type Report, type ReportEvents } from './report.js';
 import { writeHtmlReport } from './report-html.js';
 import { retrainStage, type RetrainEvents, type RetrainResult } from './retrain.js';
-import { shrinkStage, type ShrinkEvents } from './shrink.js';
+import { shrinkStage, type ShrinkEvents, type ShrinkResult } from './shrink.js';
 
 export interface RunRequest {
   configPath: string;
@@ -16,7 +16,11 @@ export interface RunRequest {
 export interface RunEvents {
   stage?(name: 'shrink' | 'expand' | 'retrain' | 'report', state: 'start' | 'skipped' | 'done', detail?: string): void;
   shrink?: ShrinkEvents;
+  /** A shrink that ran in this invocation finished (not one skipped as complete): its result, with the score histogram. */
+  shrinkFinished?(result: ShrinkResult): void;
+  expand?: ExpandEvents;
   retrain?: RetrainEvents;
+  report?: ReportEvents;
 }
 
 export interface RunResult {
@@ -42,6 +46,7 @@ export async function runPipeline(request: RunRequest, events: RunEvents = {}): 
     events.stage?.('shrink', 'start');
     const shrink = await shrinkStage({ configPath: request.configPath, runDir, toolVersion: request.toolVersion }, events.shrink);
     events.stage?.('shrink', 'done', `FLOPs -${(100 * (1 - shrink.finalFlops / shrink.initialFlops)).toFixed(1)}%`);
+    events.shrinkFinished?.(shrink);
   }
 
   let expand: ExpandedStructure;
@@ -51,7 +56,7 @@ export async function runPipeline(request: RunRequest, events: RunEvents = {}): 
   } else {
     events.stage?.('expand', 'start');
     // The budget comes from the config as it is now, so editing expand: and re-running applies it.
-    expand = await expandStage({ runDir, target: targetFromConfig(config), hardware: config.expand.hardware ?? undefined, toolVersion: request.toolVersion });
+    expand = await expandStage({ runDir, target: targetFromConfig(config), hardware: config.expand.hardware ?? undefined, toolVersion: request.toolVersion }, events.expand);
     events.stage?.('expand', 'done', `multiplier ${expand.multiplier.toFixed(3)}`);
   }
 
@@ -60,7 +65,7 @@ export async function runPipeline(request: RunRequest, events: RunEvents = {}): 
   events.stage?.('retrain', 'done');
 
   events.stage?.('report', 'start');
-  const report = await reportStage(runDir);
+  const report = await reportStage(runDir, events.report);
   const htmlReport = writeHtmlReport(report);
   events.stage?.('report', 'done');
   return { runDir, expand, retrain, report, htmlReport };

@@ -14,7 +14,7 @@ import { findSources } from '../regularizers/sources.js';
 import { makeBatch } from '../train/batches.js';
 import { createOptimizer } from '../train/optimizer.js';
 import { trainStep } from '../train/train-step.js';
-import { shrinkStage, type ShrinkResult } from './shrink.js';
+import { MIN_STEPS_FOR_STRENGTH_HINT, shrinkStage, type ShrinkResult } from './shrink.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
@@ -152,5 +152,17 @@ describe('shrink diagnostics', () => {
       const bytes = readFileSync(join(folder, 'weights.bin'));
       expect(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4).every(Number.isFinite)).toBe(true);
     }
+  });
+
+  it(`hints "nothing has died" only on runs of ${MIN_STEPS_FOR_STRENGTH_HINT} steps or more, long enough to judge lambda`, async () => {
+    // lambda 1e-12 kills nothing in either run: 4 steps are too short to say so, 50 are not.
+    const run = (steps: number) =>
+      shrink({ model: { zoo: 'cnn', options: { width: 0.25 } }, data: { dataset: 'synthetic', samples: 128, batchSize: 32 }, shrink: { steps, strength: 1e-12, checkpointEvery: 1000 } });
+    expect(MIN_STEPS_FOR_STRENGTH_HINT).toBe(50);
+    const short = await run(4);
+    expect(short.structure.groups.every((g) => g.width === g.original)).toBe(true);
+    expect(short.hints).toEqual([]);
+    const long = await run(50);
+    expect(long.hints).toEqual(['nothing has died by half of the run (step 25 of 50): raise shrink.strength x10 (now 1.00e-12)']);
   });
 });

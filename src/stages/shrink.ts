@@ -48,7 +48,15 @@ export interface ShrinkEvents {
   step?(progress: ShrinkProgress): void;
   epoch?(progress: ShrinkProgress): void;
   hint?(message: string): void;
+  /** With --force: the results made from the previous shrink that were removed (later stages' folders, their exports, the report). */
+  removed?(paths: string[]): void;
 }
+
+/**
+ * Runs shorter than this are too short to judge whether lambda is too small: channels need
+ * steps to die, so "nothing has died by half of the run" says nothing about a 4-step try-out.
+ */
+export const MIN_STEPS_FOR_STRENGTH_HINT = 50;
 
 export interface ShrinkResult {
   runDir: string;
@@ -90,7 +98,7 @@ function regularizerSetup(experiment: Experiment) {
   return search;
 }
 
-function openRunDir(request: ShrinkRequest, config: MorphnetConfig): RunDir {
+function openRunDir(request: ShrinkRequest, config: MorphnetConfig, events: ShrinkEvents): RunDir {
   const run = RunDir.open(request.runDir ?? defaultRunDir(request.configPath, config), request.toolVersion);
   try {
     run.assertStageWritable('shrink', Boolean(request.force));
@@ -98,7 +106,10 @@ function openRunDir(request: ShrinkRequest, config: MorphnetConfig): RunDir {
     if (started && !request.force && JSON.stringify(run.info.config) !== JSON.stringify(config)) {
       throw runDirError(`${run.root} was started with a different config`, 'rerun with the same config to resume, add --force to start shrink over, or use another --run-dir');
     }
-    if (request.force) run.resetFrom('shrink');
+    if (request.force) {
+      const removed = run.resetFrom('shrink');
+      if (removed.length > 0) events.removed?.(removed);
+    }
     return run;
   } catch (error) {
     run.close();
@@ -133,7 +144,7 @@ export async function shrinkStage(request: ShrinkRequest, events: ShrinkEvents =
   const initialFlops = costModel.resource('flops', costModel.allAlive());
   const strength = shrink.strength === 'auto' ? 1 / initialCost : shrink.strength;
 
-  const run = openRunDir(request, config);
+  const run = openRunDir(request, config, events);
   try {
     const paths = run.paths;
     mkdirSync(paths.shrinkStructures, { recursive: true });
@@ -182,8 +193,8 @@ export async function shrinkStage(request: ShrinkRequest, events: ShrinkEvents =
       afterStep: (losses, next, record) => {
         last = { step: next.step, totalSteps: steps, epoch: next.epoch, ...losses, cost: record.cost as number, initialCost, aliveChannels: sumAlive(record.alive as Record<string, number>), totalChannels };
         events.step?.(last);
-        if (next.step === Math.floor(steps / 2) && strength > 0 && last.aliveChannels === totalChannels) {
-          hint(`nothing has died by half of the run (step ${next.step}): raise shrink.strength x10 (now ${strength.toPrecision(3)})`);
+        if (steps >= MIN_STEPS_FOR_STRENGTH_HINT && next.step === Math.floor(steps / 2) && strength > 0 && last.aliveChannels === totalChannels) {
+          hint(`nothing has died by half of the run (step ${next.step} of ${steps}): raise shrink.strength x10 (now ${strength.toPrecision(3)})`);
         }
         if (next.step % shrink.exportEvery === 0) writeJsonAtomic(join(paths.shrinkStructures, `alive-${String(next.step).padStart(6, '0')}.json`), structureAt(next.step));
       },

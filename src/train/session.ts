@@ -39,6 +39,9 @@ export async function trainWithCheckpoints(options: SessionOptions): Promise<{ e
       if (next.step % options.checkpointEvery === 0 && next.step < options.totalSteps) {
         await saveCheckpoint(options.checkpointDir, options.model, options.optimizer, next);
       }
+      // A step never yields to the event loop (its awaits resolve at once): let signal handlers
+      // (Ctrl-C, which records the interrupt in run.json) run between steps.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     },
     afterEpoch: (epoch, validation, next) => {
       // Without a validation set the epoch line records the epoch alone: no NaN (null in JSON) accuracy.

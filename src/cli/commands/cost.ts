@@ -1,12 +1,15 @@
 import { describeValue, usageError } from '../../errors.js';
 import { costStage, parseInputShape } from '../../stages/cost.js';
-import type { BackendRequest } from '../../backend/select.js';
+import { activeBackend, type BackendRequest } from '../../backend/select.js';
+import { wantsJson } from '../json-flag.js';
 import { createOutput } from '../output.js';
 import { renderCostTable } from '../render-cost.js';
 
 export interface CostFlags {
   model: string;
-  format: 'table' | 'json';
+  /** table (the default) | json (the same as --json). */
+  format?: 'table' | 'json';
+  json?: boolean;
   hardware?: string;
   batchSize: string;
   inputShape?: string;
@@ -18,7 +21,10 @@ export async function costCommand(flags: CostFlags): Promise<void> {
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw usageError(`--batch-size: expected a positive integer, received ${describeValue(flags.batchSize)}`, 'e.g. --batch-size 32');
   }
-  const output = createOutput({ json: flags.format === 'json' });
+  const output = createOutput({ json: wantsJson(flags, 'cost') });
   const report = await costStage({ model: flags.model, hardware: flags.hardware, batchSize, inputShape: parseInputShape(flags.inputShape), backend: flags.backend });
+  // The cost stage starts the backend itself (src/stages/cost.ts reports no events): say which one it is.
+  const backend = activeBackend();
+  if (backend) output.backend(backend);
   output.result(renderCostTable(report), report);
 }

@@ -1,6 +1,6 @@
 import { formatSi, parseSiNumber } from '../../config/si-number.js';
 import { describeValue, usageError } from '../../errors.js';
-import { EXPAND_TARGET_KEYS, expandStage, type ExpandedStructure, type ExpandTarget } from '../../stages/expand.js';
+import { EXPAND_TARGET_KEYS, expandStage, formatResourceAmount, type ExpandedStructure, type ExpandTarget } from '../../stages/expand.js';
 import { createOutput } from '../output.js';
 import { toolVersion } from '../version.js';
 
@@ -37,24 +37,43 @@ export function targetFromFlags(flags: ExpandFlags): ExpandTarget | undefined {
   return given[0];
 }
 
+/** `latency <= 5 ms`, `flops <= 2M`, or `multiplier 1.5`. */
+function describeTarget(target: ExpandTarget): string {
+  if (!('resource' in target)) return `multiplier ${target.multiplier}`;
+  return `${target.resource} <= ${target.resource === 'latency' ? formatResourceAmount('latency', target.value) : formatSi(target.value)}`;
+}
+
+/** What a budget left unused, in its unit for latency (`slack 0.12 ms`). */
+function describeSlack(result: ExpandedStructure): string {
+  if (!('resource' in result.target)) return '';
+  return `, slack ${result.target.resource === 'latency' ? formatResourceAmount('latency', result.slack) : formatSi(result.slack)}`;
+}
+
 export function renderExpand(result: ExpandedStructure): string {
-  const target = 'resource' in result.target ? `${result.target.resource} <= ${formatSi(result.target.value)}` : `multiplier ${result.target.multiplier}`;
+  const latency = 'resource' in result.target && result.target.resource === 'latency' ? `, latency ${formatResourceAmount('latency', result.achieved)}` : '';
   return [
-    `expanded to ${target}: multiplier ${result.multiplier.toFixed(4)}, FLOPs ${formatSi(result.cost.flops)}, params ${formatSi(result.cost.params)}${'resource' in result.target ? `, slack ${formatSi(result.slack)}` : ''}${result.filled.length ? ` (${result.filled.length} single channels added after the multiplier)` : ''}`,
+    `expanded to ${describeTarget(result.target)}: multiplier ${result.multiplier.toFixed(4)}, FLOPs ${formatSi(result.cost.flops)}, params ${formatSi(result.cost.params)}${latency}${describeSlack(result)}${result.filled.length ? ` (${result.filled.length} single channels added after the multiplier)` : ''}`,
     ...result.groups.filter((g) => !g.fixed).map((g) => `  ${g.layers[0].padEnd(24)} ${String(g.original).padStart(5)} -> ${String(g.width).padStart(5)}`),
   ].join('\n');
 }
 
 export async function expandCommand(flags: ExpandFlags): Promise<void> {
   const output = createOutput({ json: flags.json });
-  const result = await expandStage({
-    runDir: flags.runDir,
-    target: targetFromFlags(flags),
-    hardware: flags.hardware,
-    maxWidth: flags.maxWidth !== undefined ? positiveNumber('--max-width', flags.maxWidth) : undefined,
-    fill: flags.fill === false ? false : undefined,
-    force: flags.force,
-    toolVersion: toolVersion(),
-  });
+  const result = await expandStage(
+    {
+      runDir: flags.runDir,
+      target: targetFromFlags(flags),
+      hardware: flags.hardware,
+      maxWidth: flags.maxWidth !== undefined ? positiveNumber('--max-width', flags.maxWidth) : undefined,
+      fill: flags.fill === false ? false : undefined,
+      force: flags.force,
+      toolVersion: toolVersion(),
+    },
+    {
+      backend: (choice) => output.backend(choice),
+      warning: (message) => output.warn(message),
+      removed: (paths) => output.removed('expand', paths),
+    },
+  );
   output.result(renderExpand(result), result);
 }

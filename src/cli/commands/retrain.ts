@@ -30,6 +30,8 @@ export async function retrainCommand(flags: RetrainFlags): Promise<void> {
   const result = await retrainStage(
     { runDir: flags.runDir, baseline: flags.baseline as 'uniform' | undefined, init: flags.init as 'scratch' | 'pruned' | undefined, force: flags.force, toolVersion: toolVersion() },
     {
+      backend: (choice) => output.backend(choice),
+      removed: (stage, paths) => output.removed(stage, paths),
       start: (info) => {
         output.notice(`${info.stage}: ${info.totalSteps} steps${info.resumedAt ? `, resuming at step ${info.resumedAt}` : ''}`);
         microBatchNotice(output, info.microBatches);

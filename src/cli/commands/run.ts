@@ -1,7 +1,8 @@
 import { runPipeline } from '../../stages/run.js';
-import { applyThreadsFlag, backendNotice, createOutput, microBatchNotice, validationText } from '../output.js';
+import { applyThreadsFlag, createOutput, microBatchNotice, validationText } from '../output.js';
 import { ProgressBar } from '../progress.js';
 import { renderReportTable } from '../render-report.js';
+import { renderScoreHistogram } from '../render-scores.js';
 import { toolVersion } from '../version.js';
 
 export interface RunFlags {
@@ -21,6 +22,7 @@ export async function runCommand(configPath: string, flags: RunFlags): Promise<v
     bar?.done();
     output.notice(line);
   };
+  const backend = { backend: output.backend };
   const result = await runPipeline(
     { configPath, runDir: flags.runDir, toolVersion: toolVersion() },
     {
@@ -30,7 +32,7 @@ export async function runCommand(configPath: string, flags: RunFlags): Promise<v
         if (state !== 'start') output.notice(`${name}: ${state}${detail ? ` (${detail})` : ''}`);
       },
       shrink: {
-        backend: (choice) => output.notice(backendNotice(choice)),
+        ...backend,
         start: (info) => {
           output.notice(`shrink: ${info.totalSteps} steps${info.resumedAt ? `, resuming at step ${info.resumedAt}` : ''} -> ${info.runDir}`);
           microBatchNotice(output, info.microBatches);
@@ -38,9 +40,17 @@ export async function runCommand(configPath: string, flags: RunFlags): Promise<v
         },
         step: (p) => bar?.update(p.step, `loss ${p.loss.toFixed(3)}  cost ${((100 * p.cost) / p.initialCost).toFixed(0)}%  alive ${p.aliveChannels}/${p.totalChannels}`),
         epoch: (p) => epochLine(`shrink epoch ${p.epoch}: step ${p.step}/${p.totalSteps}  cost ${((100 * p.cost) / p.initialCost).toFixed(0)}%  alive ${p.aliveChannels}/${p.totalChannels}  ${validationText(p.valAccuracy)}`),
-        hint: (message) => output.notice(`hint: ${message}`),
+        hint: (message) => epochLine(`hint: ${message}`),
+      },
+      // The histogram shrink prints at its end, to choose shrink.threshold from (README "Choosing lambda and the threshold").
+      shrinkFinished: (shrink) => output.notice(renderScoreHistogram(shrink.scoreHistogram, shrink.threshold).join('\n')),
+      expand: {
+        ...backend,
+        warning: (message) => output.warn(message),
+        removed: (paths) => output.removed('expand', paths),
       },
       retrain: {
+        ...backend,
         start: (info) => {
           output.notice(`${info.stage}: ${info.totalSteps} steps${info.resumedAt ? `, resuming at step ${info.resumedAt}` : ''}`);
           microBatchNotice(output, info.microBatches);
@@ -49,6 +59,7 @@ export async function runCommand(configPath: string, flags: RunFlags): Promise<v
         step: (p) => bar?.update(p.step, `loss ${p.loss.toFixed(3)}`),
         epoch: (p) => epochLine(`${p.stage} epoch ${p.epoch}: step ${p.step}/${p.totalSteps}  loss ${p.loss.toFixed(3)}  ${validationText(p.valAccuracy)}`),
       },
+      report: backend,
     },
   );
   bar?.done();
