@@ -52,7 +52,7 @@ export function buildProgram(): Command {
     .description('grow the learned widths by one multiplier to exactly fit a budget')
     .requiredOption('-r, --run-dir <dir>', 'run directory with a finished shrink')
     .option('--target-flops <n>', 'FLOP budget (SI suffixes: 300M, 1.2G)')
-    .option('--target-size <n>', 'parameter budget')
+    .option('--target-size <n>', 'budget of trainable parameters (kernels, biases, BN scale and offset)')
     .option('--target-latency <ms>', 'latency budget in ms (with --hardware)')
     .option('--target-activations <n>', 'activation budget')
     .option('--multiplier <w>', 'a fixed width multiplier instead of a budget')

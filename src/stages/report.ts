@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { BackendChoice } from '../backend/select.js';
 import type { MorphnetConfig } from '../config/schema.js';
 import { CostModel, type LayerCost } from '../cost/cost-model.js';
+import { resolveHardware } from '../cost/hardware.js';
 import { handlerFor } from '../graph/handlers/registry.js';
 import { writeJsonAtomic } from '../run-dir/atomic.js';
 import { readManifest, requireStage, runDirLayout, type Manifest, type StageRecord } from '../run-dir/run-dir.js';
@@ -120,11 +121,14 @@ export async function reportStage(runDir: string, events: ReportEvents = {}): Pr
   const costModel = new CostModel(analysis);
   const owners = analysis.graph.nodes.filter((n) => handlerFor(n.className)?.ownsChannels);
 
+  // The config's hardware (expand's, else shrink's) puts a roofline latency on every stage's cost.
+  const hardwareName = config.expand.hardware ?? config.shrink.hardware ?? undefined;
+  const hardware = hardwareName ? resolveHardware(hardwareName, config.hardware) : undefined;
   const costOf = (widths: number[]) => {
     const topology = structureTopology(analysis, widths);
-    return costModel.evaluate(aliveForWidths(analysis, topology.widths), { excludedLayers: topology.excluded }).layers;
+    return costModel.evaluate(aliveForWidths(analysis, topology.widths), { excludedLayers: topology.excluded, hardware }).layers;
   };
-  const seedLayers = costModel.evaluate().layers;
+  const seedLayers = costModel.evaluate(costModel.allAlive(), { hardware }).layers;
   const shrink = readJson<StructureFile>(paths.shrinkStructure);
   const expand = readJson<ExpandedStructure>(paths.expandStructure);
   const shrinkLayers = shrink ? costOf(shrink.groups.map((g) => g.width)) : undefined;
@@ -152,12 +156,17 @@ export async function reportStage(runDir: string, events: ReportEvents = {}): Pr
     ...(expandLayers ? [{ name: 'expand' as const, status: status('expand'), cost: stageCost(expandLayers), multiplier: expand!.multiplier }] : []),
     ...(['retrain', 'baseline'] as const).flatMap((name): ReportStage[] => {
       const trained = name === 'retrain' ? retrain : baseline;
-      if (trained) return [{ name, status: status(name), cost: { flops: trained.cost.flops, params: trained.cost.params }, ...optionalAccuracies(trained), multiplier: trained.multiplier }];
+      const planned = () => (name === 'retrain' ? { widths: expand!.groups.map((g) => g.width), multiplier: expand!.multiplier } : uniformWidths(analysis, expand!));
+      if (trained) {
+        // FLOPs and params as counted on the trained model; the roofline latency of its architecture.
+        const latency = hardware && expand ? stageCost(costOf(planned().widths)).latency : undefined;
+        const cost = { flops: trained.cost.flops, params: trained.cost.params, ...(latency !== undefined ? { latency } : {}) };
+        return [{ name, status: status(name), cost, ...optionalAccuracies(trained), multiplier: trained.multiplier }];
+      }
       // A trained stage that started but did not finish has no result.json; run.json says what happened to it.
       const record = manifest.stages[name];
       if (!record || record.status === 'complete' || !expand) return [];
-      const planned = name === 'retrain' ? { widths: expand.groups.map((g) => g.width), multiplier: expand.multiplier } : uniformWidths(analysis, expand);
-      return [unfinishedStage(name, record, stageCost(costOf(planned.widths)), planned.multiplier)];
+      return [unfinishedStage(name, record, stageCost(costOf(planned().widths)), planned().multiplier)];
     }),
   ];
   const compared = retrain && baseline ? comparedAccuracy(retrain, baseline) : undefined;
@@ -167,6 +176,7 @@ export async function reportStage(runDir: string, events: ReportEvents = {}): Pr
     runDir,
     model: shrink?.model ?? String(config.model.zoo ?? config.model.path),
     backend: readManifest(runDir).backend?.name,
+    ...(hardware ? { hardware: hardware.name } : {}),
     stages,
     layers,
     ...(compared

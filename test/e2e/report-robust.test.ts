@@ -73,3 +73,22 @@ describe('a run without a validation set, whose shrink metrics log was torn by a
     expect(runCli(['report', '-r', runDir]).stdout).not.toMatch(/NaN|0\.00%/);
   });
 });
+
+describe('a run whose config names a hardware', () => {
+  it('report.json carries each stage roofline latency, equal to what morphnet cost counts for the same architecture', () => {
+    const dir = tempDir();
+    const config = join(dir, 'config.yaml');
+    // expand.multiplier 1 keeps the seed's widths, so retrain trains the seed's architecture.
+    writeFileSync(config, CONFIG.replace('expand: {multiplier: 1}', 'expand: {multiplier: 1, hardware: T4}'));
+    const runDir = join(dir, 'run');
+    expect(runCli(['run', config, '-r', runDir]).code).toBe(0);
+    const report = JSON.parse(runCli(['report', '-r', runDir, '--json']).stdout);
+    expect(report.hardware).toBe('T4');
+    const latency = (name: string) => report.stages.find((s: { name: string }) => s.name === name).cost.latency;
+    const counted = JSON.parse(runCli(['cost', '-m', 'zoo:cnn?width=0.25', '--hardware', 'T4', '--json']).stdout);
+    expect(latency('seed')).toBeGreaterThan(0);
+    expect(latency('seed')).toBeCloseTo(counted.totals.latency, 12);
+    expect(latency('retrain')).toBeCloseTo(latency('seed'), 12);
+    expect(latency('shrink')).toBeLessThanOrEqual(latency('seed'));
+  });
+});
