@@ -14,6 +14,7 @@ const LEVEL: Record<string, number> = {
   structure: 5,
   surgery: 5,
   data: 5,
+  sweep: 5,
   regularizers: 4,
   cost: 4,
   graph: 3,

@@ -35,6 +35,15 @@ export function buildProgram(): Command {
     .option('--json', `${JSON_DESCRIPTION}: the report`)
     .action(async (config, flags) => (await import('./commands/run.js')).runCommand(config, flags));
 
+  program
+    .command('sweep')
+    .description('many run dirs in one sweep dir: a shrink per strength; MorphNet, uniform and seed arms per budget and seed; statistics over seeds, sweep.json, sweep.html')
+    .argument('<config>', 'experiment config (YAML) with a sweep: section')
+    .option('-r, --run-dir <dir>', 'sweep directory (default: sweeps/<config name>)')
+    .option('--threads <n>', 'threads of the wasm backend (default: all cores; config threads)')
+    .option('--json', `${JSON_DESCRIPTION}: sweep.json`)
+    .action(async (config, flags) => (await import('./commands/sweep.js')).sweepCommand(config, flags));
+
   addConfigFlags(
     program
       .command('shrink')

@@ -79,6 +79,7 @@ function describeIssue(issue: z.core.$ZodIssue, received: unknown): string {
     case 'too_big':
       return `expected a value ${issue.inclusive ? '<=' : '<'} ${issue.maximum}, ${got}`;
     case 'too_small':
+      if (issue.origin === 'array') return `expected a list of at least ${issue.minimum} item${Number(issue.minimum) === 1 ? '' : 's'}, ${got}`;
       return `expected a value ${issue.inclusive ? '>=' : '>'} ${issue.minimum}, ${got}`;
     case 'invalid_union':
       return `expected ${issue.message.replace(/^Invalid input:?\s*/, '') || 'a value of another type'}, ${got}`;

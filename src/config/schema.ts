@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseSiNumber } from './si-number.js';
+import { sweepSchema } from './sweep-schema.js';
 
 /**
  * The experiment config (DESIGN.md "The config file"). Every key has a default except
@@ -137,6 +138,8 @@ export const configSchema = z.strictObject({
   retrain: retrainSchema.default(retrainSchema.parse({})),
   evaluation: evaluationSchema.default(evaluationSchema.parse({})),
   hardware: z.record(z.string(), hardwareSchema).default({}),
+  /** `morphnet sweep`: strengths, budgets, seeds, arms, pick (config/sweep-schema.ts); other commands ignore it. */
+  sweep: sweepSchema.optional(),
 });
 
 export type MorphnetConfig = z.output<typeof configSchema>;

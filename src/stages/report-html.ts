@@ -3,8 +3,8 @@ import { writeFileAtomic } from '../run-dir/atomic.js';
 import { runDirLayout } from '../run-dir/run-dir.js';
 import { stageCommand } from '../run-dir/stage-commands.js';
 import type { Report, ReportLayer, ReportStage } from './report.js';
+import { escapeHtml } from './html-escape.js';
 
-const escape = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const isMeasured = (value: number | null | undefined): value is number => typeof value === 'number' && Number.isFinite(value);
 /** An accuracy in percent, or blank when none was measured (no validation set): never `NaN%` or `0.00%`. */
 const percentCell = (accuracy: number | null | undefined) => (isMeasured(accuracy) ? `${(100 * accuracy).toFixed(2)}%` : '');
@@ -64,7 +64,7 @@ function xAxis(ticks: number[], x: (value: number) => number, area: PlotArea, la
     return `<line x1="${at}" y1="${area.bottom}" x2="${at}" y2="${area.bottom + 4}" stroke="${COLORS.axis}"/><text class="tick x-tick" x="${at}" y="${area.bottom + 16}" text-anchor="middle">${label(tick)}</text>`;
   });
   const axisLines = `<line x1="${area.left}" y1="${area.bottom}" x2="${area.right}" y2="${area.bottom}" stroke="${COLORS.axis}"/><line x1="${area.left}" y1="${area.top}" x2="${area.left}" y2="${area.bottom}" stroke="${COLORS.axis}"/>`;
-  const axisTitle = `<text class="axis-title" x="${(area.left + area.right) / 2}" y="${area.bottom + 32}" text-anchor="middle">${escape(title)}</text>`;
+  const axisTitle = `<text class="axis-title" x="${(area.left + area.right) / 2}" y="${area.bottom + 32}" text-anchor="middle">${escapeHtml(title)}</text>`;
   return axisLines + marks.join('') + axisTitle;
 }
 
@@ -88,17 +88,17 @@ function comparisonLine(report: Report): string {
   }
   const retrain = stageNamed(report, 'retrain');
   const accuracy = retrain && (isMeasured(retrain.testAccuracy) ? { value: retrain.testAccuracy, metric: 'test' } : isMeasured(retrain.valAccuracy) ? { value: retrain.valAccuracy, metric: 'validation' } : undefined);
-  const baselineHint = `train one with <code>${escape(stageCommand('baseline', report.runDir))}</code>`;
+  const baselineHint = `train one with <code>${escapeHtml(stageCommand('baseline', report.runDir))}</code>`;
   if (retrain && accuracy) return `<p class="comparison">MorphNet <strong>${percentCell(accuracy.value)}</strong> ${accuracy.metric} accuracy at ${formatSi(retrain.cost.flops)} FLOPs; no uniform baseline to compare with: ${baselineHint}</p>`;
-  return `<p class="comparison">No comparison with the uniform baseline yet: it needs the retrained model (<code>${escape(stageCommand('retrain', report.runDir))}</code>) and the baseline (${baselineHint}).</p>`;
+  return `<p class="comparison">No comparison with the uniform baseline yet: it needs the retrained model (<code>${escapeHtml(stageCommand('retrain', report.runDir))}</code>) and the baseline (${baselineHint}).</p>`;
 }
 
 /** seed -> shrunk -> expanded of one resource, over the stages that have run. */
-function resourceChain(report: Report, label: string, valueOf: (stage: ReportStage) => number | undefined, format: (value: number) => string): string {
+function resourceChain(report: Report, label: string, valueIn: (stage: ReportStage) => number | undefined, format: (value: number) => string): string {
   const stageWords = { seed: 'seed', shrink: 'shrunk', expand: 'expanded' } as const;
   const steps = (['seed', 'shrink', 'expand'] as const).flatMap((name) => {
     const stage = stageNamed(report, name);
-    const value = stage ? valueOf(stage) : undefined;
+    const value = stage ? valueIn(stage) : undefined;
     return isMeasured(value) ? [`<strong>${format(value)}</strong> ${stageWords[name]}`] : [];
   });
   return steps.length ? `<li><span class="resource">${label}</span> ${steps.join(' &rarr; ')}</li>` : '';
@@ -122,21 +122,21 @@ function resourceSummary(report: Report): string {
  */
 function unfinishedStage(report: Report, stage: ReportStage): string {
   const error = stageError(stage);
-  const resume = stage.name === 'retrain' || stage.name === 'baseline' ? `<br>resume from its last checkpoint: <code>${escape(stageCommand(stage.name, report.runDir))}</code>` : '';
-  return `<li class="${stage.status === 'failed' ? 'failure' : 'unfinished'}"><strong>${escape(stage.name)} ${escape(stage.status)}</strong>${error ? `: <span class="error">${escape(error)}</span>` : ''}${resume}</li>`;
+  const resume = stage.name === 'retrain' || stage.name === 'baseline' ? `<br>resume from its last checkpoint: <code>${escapeHtml(stageCommand(stage.name, report.runDir))}</code>` : '';
+  return `<li class="${stage.status === 'failed' ? 'failure' : 'unfinished'}"><strong>${escapeHtml(stage.name)} ${escapeHtml(stage.status)}</strong>${error ? `: <span class="error">${escapeHtml(error)}</span>` : ''}${resume}</li>`;
 }
 
 /** Stages that did not finish, each with its error, and the warnings about the inputs. */
 function problems(report: Report): string {
   const unfinished = report.stages.filter((stage) => stage.status !== 'complete' || stageError(stage) !== undefined).map((stage) => unfinishedStage(report, stage));
-  const warnings = (report.warnings ?? []).map((warning) => `<li class="warning">warning: ${escape(warning)}</li>`);
+  const warnings = (report.warnings ?? []).map((warning) => `<li class="warning">warning: ${escapeHtml(warning)}</li>`);
   return unfinished.length + warnings.length ? `<ul class="problems">${unfinished.join('')}${warnings.join('')}</ul>` : '';
 }
 
 /** The top of the page: what was run, the comparison, the multiplier and costs, and anything that went wrong. */
 function headline(report: Report): string {
-  const context = [`run ${escape(report.runDir)}`, report.backend ? `backend ${escape(report.backend)}` : '', report.hardware ? `hardware ${escape(report.hardware)}` : ''].filter(Boolean);
-  return `<header id="headline"><h1>morphnet report: ${escape(report.model)}</h1><p class="context">${context.join(' &middot; ')}</p>
+  const context = [`run ${escapeHtml(report.runDir)}`, report.backend ? `backend ${escapeHtml(report.backend)}` : '', report.hardware ? `hardware ${escapeHtml(report.hardware)}` : ''].filter(Boolean);
+  return `<header id="headline"><h1>morphnet report: ${escapeHtml(report.model)}</h1><p class="context">${context.join(' &middot; ')}</p>
 ${comparisonLine(report)}${resourceSummary(report)}${problems(report)}</header>`;
 }
 
@@ -146,7 +146,7 @@ function stageTable(report: Report): string {
   const multiplierCell = (multiplier: number | undefined) => (isMeasured(multiplier) ? multiplier.toFixed(3) : '');
   const rows = report.stages.map(
     (s) =>
-      `<tr><td>${escape(s.name)}</td><td class="status-${escape(s.status.replace(/\W+/g, '-'))}">${escape(s.status)}</td><td>${formatSi(s.cost.flops)}</td><td>${formatSi(s.cost.params)}</td><td>${percentCell(s.valAccuracy)}</td><td>${percentCell(s.testAccuracy)}</td><td>${multiplierCell(s.multiplier)}</td></tr>`,
+      `<tr><td>${escapeHtml(s.name)}</td><td class="status-${escapeHtml(s.status.replace(/\W+/g, '-'))}">${escapeHtml(s.status)}</td><td>${formatSi(s.cost.flops)}</td><td>${formatSi(s.cost.params)}</td><td>${percentCell(s.valAccuracy)}</td><td>${percentCell(s.testAccuracy)}</td><td>${multiplierCell(s.multiplier)}</td></tr>`,
   );
   return `<table id="stages"><thead><tr><th>stage</th><th>status</th><th>FLOPs</th><th>params</th><th>val acc</th><th>test acc</th><th>multiplier</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
@@ -156,7 +156,7 @@ function stageTable(report: Report): string {
 /** A line chart of one series over shrink steps, from zero up, with round ticks on both axes. */
 function lineChart(id: string, title: string, recorded: Array<[number, number]>, color: string): string {
   const points = recorded.filter(([step, value]) => Number.isFinite(step) && Number.isFinite(value));
-  if (points.length === 0) return `<p>no ${escape(title)} recorded</p>`;
+  if (points.length === 0) return `<p>no ${escapeHtml(title)} recorded</p>`;
   const [width, height] = [380, 230];
   const area: PlotArea = { left: 52, right: width - 16, top: 28, bottom: height - 42 };
   const steps = points.map((p) => p[0]);
@@ -166,8 +166,8 @@ function lineChart(id: string, title: string, recorded: Array<[number, number]>,
   const x = linearScale([xTicks[0], xTicks.at(-1)!], [area.left, area.right]);
   const y = linearScale([yTicks[0], yTicks.at(-1)!], [area.bottom, area.top]);
   const path = points.map(([step, value], i) => `${i ? 'L' : 'M'}${x(step).toFixed(1)},${y(value).toFixed(1)}`).join('');
-  return `<svg id="${id}" class="chart" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="${escape(title)} over shrink steps">
-<text class="chart-title" x="${area.left}" y="16">${escape(title)}</text>
+  return `<svg id="${id}" class="chart" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="${escapeHtml(title)} over shrink steps">
+<text class="chart-title" x="${area.left}" y="16">${escapeHtml(title)}</text>
 ${yAxis(yTicks, y, area, formatSi)}${xAxis(xTicks, x, area, formatSi, 'shrink step')}
 <path d="${path}" fill="none" stroke="${color}" stroke-width="1.75"/></svg>`;
 }
@@ -258,7 +258,7 @@ function layerBars(layer: ReportLayer, series: WidthSeries[], axis: ReturnType<t
   };
   const learned = series.filter((key) => key !== 'seed').map(bar);
   const tooltip = series.map((key) => `${key} ${layer[key] ?? 0} (${Math.round(100 * relativeWidth(layer, key))}%)`).join(', ');
-  return `<svg class="bars" xmlns="http://www.w3.org/2000/svg" width="${BARS.width}" height="${BARS.height}"><title>${escape(layer.name)}: ${tooltip}</title>${bar('seed')}${grid}${learned.join('')}</svg>`;
+  return `<svg class="bars" xmlns="http://www.w3.org/2000/svg" width="${BARS.width}" height="${BARS.height}"><title>${escapeHtml(layer.name)}: ${tooltip}</title>${bar('seed')}${grid}${learned.join('')}</svg>`;
 }
 
 /** The axis over the bars column: percent of the seed width at round ticks, and the legend. */
@@ -279,7 +279,7 @@ function layerTable(report: Report): string {
   const axis = relativeAxis(report, series);
   const rows = report.layers.map(
     (layer) =>
-      `<tr><td class="layer"><span class="name" title="${escape(layer.name)}">${escape(layer.name)}</span></td><td class="class">${escape(layer.className)}</td><td>${layer.seed}</td><td>${layer.shrunk ?? ''}</td><td>${layer.expanded ?? ''}</td><td>${shareCell(layer.seedFlopsShare)}</td><td>${shareCell(layer.expandedFlopsShare)}</td><td class="bars-cell">${layerBars(layer, series, axis)}</td></tr>`,
+      `<tr><td class="layer"><span class="name" title="${escapeHtml(layer.name)}">${escapeHtml(layer.name)}</span></td><td class="class">${escapeHtml(layer.className)}</td><td>${layer.seed}</td><td>${layer.shrunk ?? ''}</td><td>${layer.expanded ?? ''}</td><td>${shareCell(layer.seedFlopsShare)}</td><td>${shareCell(layer.expandedFlopsShare)}</td><td class="bars-cell">${layerBars(layer, series, axis)}</td></tr>`,
   );
   const head = `<tr><th>layer</th><th>class</th><th>seed</th><th>shrunk</th><th>expanded</th><th>FLOPs seed</th><th>FLOPs expanded</th><th class="bars-cell">${relativeAxisHeader(series, axis)}</th></tr>`;
   return `<table id="widths" class="layers"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>`;
@@ -311,7 +311,7 @@ export function renderHtmlReport(report: Report): string {
     lineChart('cost', 'cost of the target resource', curve.map((p) => [p.step, p.cost]), COLORS.expanded),
     lineChart('alive', 'alive channels', curve.map((p) => [p.step, p.alive]), COLORS.shrunk),
   ];
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>morphnet report: ${escape(report.model)}</title>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>morphnet report: ${escapeHtml(report.model)}</title>
 <style>${STYLE}</style></head><body>
 ${headline(report)}
 <div class="charts"><section><h2>Stages</h2>${stageTable(report)}</section><section><h2>Accuracy against FLOPs</h2>${accuracyChart(report)}</section></div>

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ConfigInvalidError, resolveConfig } from './load.js';
+import { configSchema } from './schema.js';
+import { sweepSchema } from './sweep-schema.js';
+
+/** The sweep section of a config, as the config loader resolves it. */
+const parseSweep = (raw: unknown) => resolveConfig({ model: { zoo: 'cnn' }, sweep: raw }).sweep;
+
+/** What the config loader says of a bad sweep section: `path: message` per problem. */
+function problems(raw: unknown): string[] {
+  try {
+    parseSweep(raw);
+  } catch (error) {
+    if (error instanceof ConfigInvalidError) return error.problems.map((p) => `${p.path}: ${p.message}`);
+    throw error;
+  }
+  return [];
+}
+
+describe('the sweep: section', () => {
+  it('fills defaults: a log grid of 5 strengths x3 apart around auto, seeds 1, 2, 3, every arm, pick closest', () => {
+    expect(parseSweep({ budgets: [0.5] })).toEqual({
+      strengths: { grid: 'log', around: 'auto', count: 5, factor: 3 },
+      budgets: [0.5],
+      seeds: [1, 2, 3],
+      arms: ['morphnet', 'uniform', 'seed'],
+      pick: 'closest',
+    });
+  });
+
+  it('budgets: fractions, percentages and SI amounts, each to one number (<= 1 a fraction, > 1 an amount)', () => {
+    expect(parseSweep({ budgets: [0.25, '50%', '7.5M', 2e6, '100%'] })!.budgets).toEqual([0.25, 0.5, 7.5e6, 2e6, 1]);
+  });
+
+  it('its output parses to itself, so a resolved config stays valid', () => {
+    const once = sweepSchema.parse({ strengths: { grid: 'log', count: 3 }, budgets: ['25%', '7.5M'], seeds: [3, 4], arms: ['uniform'], pick: 'all' });
+    expect(sweepSchema.parse(once)).toEqual(once);
+  });
+
+  it('bad input as a new user writes it: every problem at once, with the key, the value and what is expected', () => {
+    expect(problems({ budgets: ['half', '150%', 0], seeds: [], arms: ['morphnet', 'random'], pik: 'all' })).toEqual([
+      'sweep.budgets.0: expected a fraction of the seed\'s cost (0.25, "50%") or an amount of the target resource with an optional SI suffix (7.5M, 45k), received "half"',
+      "sweep.budgets.1: expected at most 100% (the seed's own cost), received \"150%\"",
+      'sweep.budgets.2: expected a fraction of the seed\'s cost (0.25, "50%") or an amount of the target resource with an optional SI suffix (7.5M, 45k), received 0',
+      'sweep.seeds: expected a list of at least 1 item, received []',
+      'sweep.arms.1: expected one of "morphnet", "uniform", "seed", received "random"',
+      'sweep.pik: unknown key; did you mean "pick"? (valid keys here: strengths, budgets, seeds, arms, pick)',
+    ]);
+    expect(problems({})).toEqual(['sweep.budgets: required: expected array']);
+    expect(problems({ budgets: [0.5, 0.5], seeds: [1, 1.5] })).toEqual(['sweep.budgets: expected distinct budgets, received [0.5,0.5]', 'sweep.seeds.1: expected int, received 1.5']);
+  });
+
+  it('is an optional section of the experiment config, with a JSON Schema for editors', () => {
+    expect(configSchema.parse({ model: { zoo: 'cnn' } }).sweep).toBeUndefined();
+    const schema = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as { properties: Record<string, { properties?: Record<string, unknown> }> };
+    expect(Object.keys(schema.properties.sweep.properties!)).toEqual(['strengths', 'budgets', 'seeds', 'arms', 'pick']);
+  });
+});
