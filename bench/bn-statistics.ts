@@ -24,7 +24,7 @@ export interface BatchNormBenchOptions {
  * A 4-conv BN network as a Keras user builds it (tfjs defaults: BN momentum 0.99, epsilon 1e-3):
  * conv 32 -> conv 64/2 -> conv 64 -> conv 128/2, each BN + ReLU, global average pooling, dense 10.
  */
-function keraslikeCnn(bnMomentum: number, seed: number): tf.LayersModel {
+export function keraslikeCnn(bnMomentum: number, seed: number): tf.LayersModel {
   const input = tf.input({ shape: [28, 28, 1] });
   let h: tf.SymbolicTensor = input;
   [32, 64, 64, 128].forEach((filters, i) => {
