@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -91,4 +91,13 @@ describe('configs/schema.json', () => {
     const dir = join(import.meta.dirname, '../../configs');
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) expect(() => loadConfigFile(join(dir, file))).not.toThrow();
   });
+});
+
+describe('the shipped configs', () => {
+  const dir = join(import.meta.dirname, '../../configs');
+  for (const name of readdirSync(dir).filter((file) => file.endsWith('.yaml'))) {
+    it(`${name} validates`, () => {
+      expect(() => loadConfigFile(join(dir, name))).not.toThrow();
+    });
+  }
 });
