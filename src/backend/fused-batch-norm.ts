@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { routeTrainingCall } from './layer-training-call.js';
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from './wasm-kernels/simd-batch-norm.js';
 
-interface BatchNormalizationLayer {
+/** The fields of tfjs-layers' BatchNormalization that training and evaluation read and write. */
+export interface BatchNormalizationLayer {
   axis: number;
   epsilon: number;
   momentum: number;

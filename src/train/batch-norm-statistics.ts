@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { BatchNormalizationLayer as FusedBatchNormFields } from '../backend/fused-batch-norm.js';
 import type { Samples } from '../data/dataset.js';
 import { permutation } from '../data/random.js';
 import { makeBatch } from './batches.js';
@@ -10,15 +11,8 @@ export const DEFAULT_BATCH_NORM_SAMPLES = 4096;
 const ESTIMATION_BATCH_FLOATS = 64 * 1024 ** 2;
 const MAX_ESTIMATION_BATCH = 256;
 
-interface BatchNormalizationLayer {
-  axis: number;
-  epsilon: number;
-  gamma: tf.LayerVariable | null;
-  beta: tf.LayerVariable | null;
-  movingMean: tf.LayerVariable;
-  movingVariance: tf.LayerVariable;
-  call: (inputs: tf.Tensor | tf.Tensor[], kwargs: unknown) => tf.Tensor;
-}
+/** A BN layer whose call the estimation replaces for its duration. */
+type BatchNormalizationLayer = FusedBatchNormFields & { call: (inputs: tf.Tensor | tf.Tensor[], kwargs: unknown) => tf.Tensor };
 
 /**
  * Per-channel mean and variance of everything seen, merged batch by batch in float64 (Chan et
