@@ -76,7 +76,7 @@ retrain: {steps: 2}
     expect(predictShape(model, 2)).toEqual([2, 30]);
   });
 
-  it('a Keras-style transfer model (Functional base inside a Sequential, new Dense head): the narrowed base reaches the head', async () => {
+  it('a Keras-style transfer model (Functional base inside a Sequential, new Dense head), as model.json, .keras and .h5: the narrowed base reaches the head', async () => {
     const dir = tempDir();
     const { saveModel } = await import('../../src/model/load.js');
     /**
@@ -108,26 +108,33 @@ retrain: {steps: 2}
     expect(cost.code).toBe(0);
     expect(JSON.parse(cost.stdout).totals.flops).toBe(2 * (16 * 16 * 9 * 3 * 8 + 16 * 16 * 8 * 32 + 32 * 8 + 8 * 3));
 
-    writeFileSync(
-      join(dir, 'exp.yaml'),
-      `
-model: {path: ${join(dir, 'seed/model.json')}}
+    // The same model as a Keras user hands it over: a Keras 3 .keras archive and a Keras 2 .h5 file.
+    const { writeKerasArchive, writeKerasH5 } = await import('../../src/model/keras/write.js');
+    await writeKerasArchive(transfer, join(dir, 'seed.keras'));
+    await writeKerasH5(transfer, join(dir, 'seed.h5'));
+    for (const seedPath of [join(dir, 'seed/model.json'), join(dir, 'seed.keras'), join(dir, 'seed.h5')]) {
+      const name = seedPath.split('/').pop()!;
+      writeFileSync(
+        join(dir, `${name}.yaml`),
+        `
+model: {path: ${seedPath}}
 data: {dataset: synthetic, samples: 32, classes: 3, batchSize: 8, validationSplit: 0.25}
 backend: wasm
 shrink: {steps: 2}
 expand: {targetFlops: 120k}
 retrain: {steps: 2}
 `,
-    );
-    const runDir = join(dir, 'run');
-    const result = runCli(['run', join(dir, 'exp.yaml'), '-r', runDir]);
-    expect(result.stderr).not.toMatch(/^error:/m);
-    expect(result.code).toBe(0);
+      );
+      const runDir = join(dir, `run-${name}`);
+      const result = runCli(['run', join(dir, `${name}.yaml`), '-r', runDir]);
+      expect(result.stderr, seedPath).not.toMatch(/^error:/m);
+      expect(result.code).toBe(0);
 
-    const lastWidth = expandedWidth(runDir, 'base_last');
-    expect(lastWidth).toBeLessThan(32);
-    const model = await loadWithStockTfjs(join(runDir, 'retrain/model'));
-    expect(findLayer(model, 'head_hidden').getWeights()[0].shape).toEqual([lastWidth, expandedWidth(runDir, 'head_hidden')]);
-    expect(predictShape(model, 2)).toEqual([2, 3]);
+      const lastWidth = expandedWidth(runDir, 'base_last');
+      expect(lastWidth).toBeLessThan(32);
+      const model = await loadWithStockTfjs(join(runDir, 'retrain/model'));
+      expect(findLayer(model, 'head_hidden').getWeights()[0].shape).toEqual([lastWidth, expandedWidth(runDir, 'head_hidden')]);
+      expect(predictShape(model, 2)).toEqual([2, 3]);
+    }
   });
 });
