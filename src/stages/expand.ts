@@ -11,7 +11,7 @@ import { registerFileRouters } from '../model/file-io.js';
 import { describeModelSource, loadModel } from '../model/load.js';
 import { writeJsonAtomic } from '../run-dir/atomic.js';
 import { requireStage, RunDir, runDirLayout } from '../run-dir/run-dir.js';
-import { readStructure } from '../structure/read-structure.js';
+import { readShrinkStructure } from '../structure/read-structure.js';
 import { structureTopology } from '../structure/topology.js';
 import { buildStructure, type StructureFile } from '../structure/structure-file.js';
 import { modelSourceOf } from './experiment.js';
@@ -129,7 +129,7 @@ export async function expandStage(request: ExpandRequest, events: ExpandEvents =
   const costOptions: CostOptions = { hardware: hardwareName ? resolveHardware(hardwareName, config.hardware) : undefined };
   const { analysis } = await loadRunSeed(request.runDir, config, events.backend);
   const paths = runDirLayout(request.runDir);
-  const structure = readStructure(paths.shrinkStructure, analysis, describeModelSource(modelSourceOf(config)));
+  const structure = readShrinkStructure(request.runDir, analysis, describeModelSource(modelSourceOf(config)));
   const costModel = new CostModel(analysis);
   const learned = learnedWidths(analysis, structure);
   const maxWidth = request.maxWidth ?? config.expand.maxWidth;

@@ -8,7 +8,7 @@ import { describeValue, usageError } from '../errors.js';
 import { writeKerasArchive, writeKerasH5 } from '../model/keras/write.js';
 import { describeModelSource, loadModel, saveModel } from '../model/load.js';
 import { requireStage, runDirLayout } from '../run-dir/run-dir.js';
-import { readStructure } from '../structure/read-structure.js';
+import { readShrinkStructure } from '../structure/read-structure.js';
 import { rebuildModel } from '../surgery/rebuild.js';
 import { loadRunSeed } from './expand.js';
 import { modelSourceOf } from './experiment.js';
@@ -57,19 +57,19 @@ function outputPath(request: ExportRequest, from: ExportSource): string {
 
 /** The shrunk seed with the shrink checkpoint's weights, sliced to the channels alive at the end of shrink. */
 async function prunedModel(runDir: string): Promise<tf.LayersModel> {
-  const manifest = requireStage(runDir, 'shrink', `run morphnet shrink -r ${runDir} first`);
+  const manifest = requireStage(runDir, 'shrink');
   const config = manifest.config as MorphnetConfig;
   const { model: seed, analysis } = await loadRunSeed(runDir, config);
-  const structure = readStructure(runDirLayout(runDir).shrinkStructure, analysis, describeModelSource(modelSourceOf(config)));
+  const structure = readShrinkStructure(runDir, analysis, describeModelSource(modelSourceOf(config)));
   const widths = analysis.groups.map((group) => structure.groups[group.id].width);
   const model = await rebuildModel(seed, analysis, widths, config.seed);
-  initFromShrink(runDir, seed, analysis, model, widths, analysis.groups.map((group) => structure.groups[group.id].kept), 'export --from retrain');
+  initFromShrink(runDir, seed, analysis, model, widths, analysis.groups.map((group) => structure.groups[group.id].kept), `morphnet export -r ${runDir} --from retrain`);
   return model;
 }
 
 async function sourceModel(runDir: string, from: ExportSource): Promise<tf.LayersModel> {
   if (from === 'pruned') return prunedModel(runDir);
-  const manifest = requireStage(runDir, from, from === 'retrain' ? `run morphnet retrain -r ${runDir} first, or export --from pruned` : `run morphnet retrain -r ${runDir} --baseline uniform first`);
+  const manifest = requireStage(runDir, from);
   const config = manifest.config as MorphnetConfig;
   await initBackend(config.backend, config.threads);
   return loadModel({ path: join(runDirLayout(runDir).stageModel(from), 'model.json') });

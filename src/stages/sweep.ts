@@ -15,7 +15,7 @@ import { loadModel } from '../model/load.js';
 import { writeFileAtomic, writeJsonAtomic } from '../run-dir/atomic.js';
 import { acquireLock } from '../run-dir/lock.js';
 import { readManifest, runDirLayout, type Manifest, type Stage } from '../run-dir/run-dir.js';
-import { readStructure } from '../structure/read-structure.js';
+import { readShrinkStructure } from '../structure/read-structure.js';
 import { structureTopology } from '../structure/topology.js';
 import { aliveForWidths } from '../structure/width-multiplier.js';
 import { resolveBudgets, resolveStrengths, type Budget, type BudgetResource } from '../sweep/budgets.js';
@@ -142,7 +142,7 @@ function costingOf(experiment: Experiment): Costing {
 /** The cost of a shrink's learned structure in the target resource, as expand measures it. */
 function learnedCost(costing: Costing, runDir: string): number {
   const { analysis, costModel } = costing;
-  const structure = readStructure(runDirLayout(runDir).shrinkStructure, analysis, costing.modelName);
+  const structure = readShrinkStructure(runDir, analysis, costing.modelName);
   const topology = structureTopology(analysis, analysis.groups.map((g) => structure.groups[g.id].width));
   return costModel.resource(costing.resource, aliveForWidths(analysis, topology.widths), { ...costing.costOptions, excludedLayers: topology.excluded });
 }

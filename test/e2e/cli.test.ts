@@ -39,6 +39,14 @@ describe('morphnet CLI', () => {
     expect(stdout).toContain('block_16_project');
     expect(stdout).toContain('no barriers');
   });
+
+  it('cost --format json counts the Teachable Machine model as Keras does: params once, nested models included', () => {
+    const { code, stdout } = runCli(['cost', '-m', join(SHARED_MODELS, 'teachable-machine-mobilenetv2/model.json'), '--format', 'json']);
+    expect(code).toBe(0);
+    const { totals } = JSON.parse(stdout);
+    // Keras's model.summary() of this model: 527,228 trainable, 541,308 in all (the manifest's weights add up to it).
+    expect([totals.macs, totals.params, totals.totalParams]).toEqual([58_136_808, 527_228, 541_308]);
+  });
 });
 
 describe('a model with layers morphnet has no handler for', () => {
