@@ -1,6 +1,7 @@
 import { benchBatchNormStatistics } from './bn-statistics.js';
 import { benchCost } from './cost.js';
 import { profileTrainStep } from './kernel-profile.js';
+import { benchQuality } from './quality.js';
 import { benchRegularizer } from './regularizer.js';
 import type { BackendRequest } from '../src/backend/select.js';
 import { benchTrainStep } from './train-step.js';
@@ -66,6 +67,12 @@ const BENCHES: Record<string, (json: boolean, args: string[]) => Promise<void>> 
       console.log(`  ${c.model.padEnd(13)} ${c.backend.padEnd(10)} threads ${c.threads}  batch ${String(c.batch).padStart(3)}  ${c.msPerStep.toFixed(1).padStart(9)}${torch}  (${c.steps} steps)`);
     }
     if (!result.cases.some((c) => c.torchMsPerStep)) console.log('  (no PyTorch figures: /usr/bin/python3 has no torch; apt-get install python3-torch)');
+  },
+  // npm run bench -- quality [--dir sweeps/quality]: the sweep of README's quality table (needs dataset-fashion-mnist)
+  quality: async (json, args) => {
+    const result = benchQuality(optionOf(args)('--dir') ?? 'sweeps/quality', !json);
+    if (json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
+    console.log(`sweep of configs/fashion-mnist-sweep.yaml: ${(result.seconds / 60).toFixed(1)} minutes (a finished sweep dir prints at once)`);
   },
   // npm run bench -- profile [--model cnn] [--batch 64] [--backend wasm] [--threads N] [--steps 10] [--shapes] [--top 15]
   profile: async (json, args) => {
