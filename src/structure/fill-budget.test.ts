@@ -29,15 +29,20 @@ function chain(): tf.LayersModel {
   return tf.model({ inputs: input, outputs: tf.layers.dense({ name: 'out', units: 2 }).apply(pooled) as tf.SymbolicTensor });
 }
 
+/** The chain's cost model with convA learned at 2 channels and convB at 4 (group ids A and B). */
+function chainLearnedAt2And4() {
+  const analysis = analyze(chain());
+  const A = groupOf(analysis, 'convA').id;
+  const B = groupOf(analysis, 'convB').id;
+  const learned: GroupWidths = analysis.groups.map((g) => g.width);
+  learned[A] = 2;
+  learned[B] = 4;
+  return { costModel: new CostModel(analysis), A, B, learned };
+}
+
 describe('fitBudget: the multiplier, then single channels', () => {
   it('adds channels to the group furthest below proportional growth whose next channel fits (hand arithmetic)', () => {
-    const analysis = analyze(chain());
-    const costModel = new CostModel(analysis);
-    const A = groupOf(analysis, 'convA').id;
-    const B = groupOf(analysis, 'convB').id;
-    const learned: GroupWidths = analysis.groups.map((g) => g.width);
-    learned[A] = 2;
-    learned[B] = 4;
+    const { costModel, A, B, learned } = chainLearnedAt2And4();
     // Learned (2, 4) cost 576 + 256 + 16 = 848. Target 1200: the multiplier stops below 1.25, where a
     // would round up to 3 ((3, 5) costs 864 + 480 + 20 = 1364); from 1.125 b is round(4.5) = 5: (2, 5)
     // costs 576 + 320 + 20 = 916. The fill: both next channels come due at (2+1)/2 = (5+1)/4 = 1.5; a
@@ -53,13 +58,7 @@ describe('fitBudget: the multiplier, then single channels', () => {
   });
 
   it('respects maxWidth and never grows a group the shrink removed', () => {
-    const analysis = analyze(chain());
-    const costModel = new CostModel(analysis);
-    const A = groupOf(analysis, 'convA').id;
-    const B = groupOf(analysis, 'convB').id;
-    const learned: GroupWidths = analysis.groups.map((g) => g.width);
-    learned[A] = 2;
-    learned[B] = 4;
+    const { costModel, A, B, learned } = chainLearnedAt2And4();
     // With b capped at 6: (2, 6) costs 984; a (3, 6) = 1464 is over 1200, so the fill stops at 984.
     const { fit } = fitBudget(costModel, learned, 'flops', 1200, { fill: true, maxWidth: 6 });
     expect([fit!.widths[A], fit!.widths[B], fit!.cost]).toEqual([2, 6, 984]);
