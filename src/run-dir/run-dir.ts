@@ -259,6 +259,11 @@ export function nextStageHint(root: string, stage: Stage, manifest?: Manifest): 
   return `run ${stageCommand(missing, root)}${placeholder} ${started ? `to resume ${missing} from its last checkpoint` : 'first'}`;
 }
 
+/** Whether `root` is a run dir whose `stage` is complete (a missing run dir has no complete stage). */
+export function isStageComplete(root: string, stage: Stage): boolean {
+  return existsSync(runDirLayout(root).manifest) && readManifest(root).stages[stage]?.status === 'complete';
+}
+
 /**
  * Whether `root` holds a run dir with `stage` complete (for commands that need an earlier stage).
  * Without a `hint` the error names the complete command to run next.

@@ -34,7 +34,7 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
 }
 
 /** Maps [domain0, domain1] linearly onto [range0, range1] (pixels). */
-function linearScale([domain0, domain1]: [number, number], [range0, range1]: [number, number]): (value: number) => number {
+export function linearScale([domain0, domain1]: [number, number], [range0, range1]: [number, number]): (value: number) => number {
   const span = domain1 - domain0 || 1;
   return (value) => range0 + ((value - domain0) / span) * (range1 - range0);
 }

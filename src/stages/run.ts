@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { readManifest, runDirLayout } from '../run-dir/run-dir.js';
+import { readFileSync } from 'node:fs';
+import { isStageComplete, runDirLayout } from '../run-dir/run-dir.js';
 import { expandStage, targetFromConfig, type ExpandedStructure, type ExpandEvents } from './expand.js';
 import { defaultRunDir, resolveExperimentConfig } from './experiment.js';
 import { reportStage, type Report, type ReportEvents } from './report.js';
@@ -39,9 +39,8 @@ export interface RunResult {
 export async function runPipeline(request: RunRequest, events: RunEvents = {}): Promise<RunResult> {
   const config = resolveExperimentConfig({ configPath: request.configPath });
   const runDir = request.runDir ?? defaultRunDir(request.configPath, config);
-  const done = (stage: 'shrink' | 'expand') => existsSync(runDirLayout(runDir).manifest) && readManifest(runDir).stages[stage]?.status === 'complete';
 
-  if (done('shrink')) events.stage?.('shrink', 'skipped');
+  if (isStageComplete(runDir, 'shrink')) events.stage?.('shrink', 'skipped');
   else {
     events.stage?.('shrink', 'start');
     const shrink = await shrinkStage({ configPath: request.configPath, runDir, toolVersion: request.toolVersion }, events.shrink);
@@ -50,7 +49,7 @@ export async function runPipeline(request: RunRequest, events: RunEvents = {}): 
   }
 
   let expand: ExpandedStructure;
-  if (done('expand')) {
+  if (isStageComplete(runDir, 'expand')) {
     events.stage?.('expand', 'skipped');
     expand = JSON.parse(readFileSync(runDirLayout(runDir).expandStructure, 'utf8')) as ExpandedStructure;
   } else {

@@ -4,7 +4,7 @@ import { ARMS } from '../sweep/arms.js';
 import { formatAmount, strengthLabel } from '../sweep/budgets.js';
 import type { ArmStatistics, ModelCost } from '../sweep/summary.js';
 import { reportLink, type SweepSummary } from '../sweep/sweep-file.js';
-import { niceTicks } from './report-html.js';
+import { linearScale, niceTicks } from './report-html.js';
 import { escapeHtml } from './html-escape.js';
 
 const percent = (accuracy: number, digits = 2) => `${(100 * accuracy).toFixed(digits)}%`;
@@ -42,8 +42,6 @@ function lines(summary: SweepSummary): Line[] {
   return [...byName.values()];
 }
 
-const linear = ([d0, d1]: [number, number], [r0, r1]: [number, number]) => (value: number) => r0 + ((value - d0) / (d1 - d0 || 1)) * (r1 - r0);
-
 /** Accuracy against one cost: a line per arm through its budgets, ±1 sample std bars, every run as a small dot, the seed as the reference. */
 function tradeOffChart(summary: SweepSummary, axis: (typeof COST_AXES)[number]): string {
   const all = lines(summary);
@@ -57,8 +55,8 @@ function tradeOffChart(summary: SweepSummary, axis: (typeof COST_AXES)[number]):
   const xTicks = niceTicks(0, Math.max(...groups.map((g) => g.cost[axis.key] ?? 0)), 5);
   // Accuracy lives in [0, 100]%: the axis and the bars stop there.
   const yTicks = niceTicks(Math.max(0, 100 * yLow - 0.5), Math.min(100, 100 * yHigh + 0.5), 4);
-  const x = linear([xTicks[0], xTicks.at(-1)!], [area.left, area.right]);
-  const yScale = linear([yTicks[0], yTicks.at(-1)!], [area.bottom, area.top]);
+  const x = linearScale([xTicks[0], xTicks.at(-1)!], [area.left, area.right]);
+  const yScale = linearScale([yTicks[0], yTicks.at(-1)!], [area.bottom, area.top]);
   const y = (value: number) => yScale(Math.min(Math.max(value, yTicks[0]), yTicks.at(-1)!));
   const at = (g: ArmStatistics) => [x(g.cost[axis.key]!), y(100 * g.accuracy.mean)] as const;
 

@@ -14,7 +14,7 @@ import { registerFileRouters } from '../model/file-io.js';
 import { loadModel } from '../model/load.js';
 import { writeFileAtomic, writeJsonAtomic } from '../run-dir/atomic.js';
 import { acquireLock } from '../run-dir/lock.js';
-import { readManifest, runDirLayout, type Manifest, type Stage } from '../run-dir/run-dir.js';
+import { isStageComplete, readManifest, runDirLayout, type Manifest, type Stage } from '../run-dir/run-dir.js';
 import { readShrinkStructure } from '../structure/read-structure.js';
 import { structureTopology } from '../structure/topology.js';
 import { aliveForWidths } from '../structure/width-multiplier.js';
@@ -161,8 +161,6 @@ function accuracyMetric(experiment: Experiment): { metric: AccuracyMetric; metri
 
 // ---------------------------------------------------------------- sub-runs
 
-const isComplete = (runDir: string, stage: Stage) => existsSync(runDirLayout(runDir).manifest) && readManifest(runDir).stages[stage]?.status === 'complete';
-
 async function writeReport(runDir: string): Promise<void> {
   writeHtmlReport(await reportStage(runDir));
 }
@@ -170,8 +168,8 @@ async function writeReport(runDir: string): Promise<void> {
 /** A shrink sub-run: an ordinary run dir with the config's seed and this strength; skipped when complete, else (re)started, resuming from its checkpoint. */
 async function runShrink(context: SweepContext, shrink: ShrinkRun): Promise<boolean> {
   const root = join(context.sweepDir, shrink.name);
-  if (isComplete(root, 'shrink') && existsSync(runDirLayout(root).reportHtml)) return false;
-  if (!isComplete(root, 'shrink')) {
+  if (isStageComplete(root, 'shrink') && existsSync(runDirLayout(root).reportHtml)) return false;
+  if (!isStageComplete(root, 'shrink')) {
     const overrides = { ...context.config, shrink: { ...context.config.shrink, strength: shrink.strength } };
     await shrinkStage({ overrides, runDir: root, toolVersion: context.toolVersion }, context.events.shrink);
   }
@@ -252,11 +250,11 @@ async function runTrained(context: SweepContext, run: TrainedRun): Promise<boole
     throw runDirError(`${root} was made for another plan (${differences[0].path} was ${JSON.stringify(differences[0].before)}, now ${JSON.stringify(differences[0].after)})`, `remove ${root} and rerun the sweep to make it again`);
   }
   const stages: Stage[] = ['expand', 'retrain', ...(run.baseline ? (['baseline'] as Stage[]) : [])];
-  if (stages.every((stage) => isComplete(root, stage)) && existsSync(runDirLayout(root).reportHtml)) return false;
-  if (!isComplete(root, 'expand')) {
+  if (stages.every((stage) => isStageComplete(root, stage)) && existsSync(runDirLayout(root).reportHtml)) return false;
+  if (!isStageComplete(root, 'expand')) {
     await expandStage({ runDir: root, target: { resource: context.costing.resource, value: run.budget.amount }, toolVersion: context.toolVersion }, context.events.expand);
   }
-  if (!stages.every((stage) => isComplete(root, stage))) {
+  if (!stages.every((stage) => isStageComplete(root, stage))) {
     await retrainStage({ runDir: root, ...(run.baseline ? { baseline: 'uniform' as const } : {}), toolVersion: context.toolVersion }, context.events.retrain);
   }
   await writeReport(root);
