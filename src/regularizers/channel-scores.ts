@@ -1,15 +1,23 @@
 import * as tf from '@tensorflow/tfjs';
 import type { SourceKind, ScoreSource, GroupSources } from './sources.js';
 
+/** The weight with `axis` moved last and every other axis folded into the first: [elements per channel, channels]. */
+function channelsLast(weight: tf.Tensor, axis: number): tf.Tensor2D {
+  const rank = weight.rank;
+  const moved = axis === rank - 1 ? weight : tf.transpose(weight, [...Array.from({ length: rank }, (_, i) => i).filter((i) => i !== axis), axis]);
+  return tf.reshape(moved, [-1, weight.shape[axis]]);
+}
+
 /**
  * Per-output-channel score of one source weight, in the weight's own units. gamma: |gamma|.
  * group-lasso (MorphNet's GroupLassoRegularizer): (1 - l1Fraction) * sqrt(mean(w_j^2)) +
- * l1Fraction * mean(|w_j|) over the kernel dims of channel j (every dim but the last).
+ * l1Fraction * mean(|w_j|) over every dim of the weight but `axis`, the one that follows the
+ * output channels (the last for Conv2D and Dense kernels, 2 for a Conv2DTranspose's
+ * [kh, kw, out, in]: the source's handler says which).
  */
-export function rawChannelScores(weight: tf.Tensor, kind: SourceKind, l1Fraction: number): tf.Tensor1D {
+export function rawChannelScores(weight: tf.Tensor, kind: SourceKind, l1Fraction: number, axis = weight.rank - 1): tf.Tensor1D {
   if (kind === 'gamma') return tf.abs(weight) as tf.Tensor1D;
-  const channels = weight.shape[weight.shape.length - 1]!;
-  const perChannel = tf.reshape(weight, [-1, channels]);
+  const perChannel = channelsLast(weight, axis);
   // The epsilon keeps the gradient of sqrt finite at an all-zero channel.
   const l2 = tf.sqrt(tf.add(tf.mean(tf.square(perChannel), 0), 1e-12));
   if (l1Fraction === 0) return l2 as tf.Tensor1D;
@@ -33,7 +41,7 @@ export function rawChannelScores(weight: tf.Tensor, kind: SourceKind, l1Fraction
  */
 export function referenceScale(source: ScoreSource, kind: SourceKind, l1Fraction: number): number {
   if (kind === 'gamma') return 1;
-  const mean = tf.tidy(() => tf.mean(rawChannelScores(source.variable.read(), kind, l1Fraction)));
+  const mean = tf.tidy(() => tf.mean(rawChannelScores(source.variable.read(), kind, l1Fraction, source.axis)));
   const value = mean.dataSync()[0];
   mean.dispose();
   // An all-zero kernel has no scale to measure against: keep its raw units.
@@ -42,7 +50,7 @@ export function referenceScale(source: ScoreSource, kind: SourceKind, l1Fraction
 
 /** Per-output-channel score of one source, divided by its reference scale (see `referenceScale`). */
 export function channelScores(source: ScoreSource, kind: SourceKind, l1Fraction: number, scale = 1): tf.Tensor1D {
-  const raw = rawChannelScores(source.variable.read(), kind, l1Fraction);
+  const raw = rawChannelScores(source.variable.read(), kind, l1Fraction, source.axis);
   return scale === 1 ? raw : (tf.div(raw, scale) as tf.Tensor1D);
 }
 

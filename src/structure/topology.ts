@@ -3,10 +3,6 @@ import { handlerFor } from '../graph/handlers/registry.js';
 import { modelError } from '../errors.js';
 import type { GroupWidths } from './width-multiplier.js';
 
-/** Merge layers that still mean the same with one input fewer. */
-const DROPPABLE_INPUTS = new Set(['Add', 'Average', 'Maximum', 'Minimum', 'Concatenate']);
-const MERGES = new Set([...DROPPABLE_INPUTS, 'Multiply', 'Subtract']);
-
 /** What to change in the seed to get a structure: new widths, removed layers, bypassed merges. */
 export interface RebuildPlan {
   /** New channel count of every layer that owns its channels. */
@@ -49,10 +45,12 @@ export function planRebuild(analysis: ChannelAnalysis, widths: GroupWidths): Reb
       continue;
     }
     if (liveInputs.length < node.inputs.length) {
-      if (!MERGES.has(node.className)) {
+      // The layer's handler says whether it is a merge, and whether it means the same with an input fewer.
+      const merge = handlerFor(node.className)?.merge;
+      if (!merge) {
         throw modelError(`layer "${node.id}" (${node.className}) would lose some of its inputs`, 'this structure cannot be rebuilt; keep at least one channel in the groups feeding it');
       }
-      if (!DROPPABLE_INPUTS.has(node.className)) {
+      if (merge !== 'drops-inputs') {
         throw modelError(`layer "${node.id}" (${node.className}) would lose an input, which changes what it computes`, `keep at least one channel in the groups feeding ${node.id}`);
       }
       if (liveInputs.length === 1) plan.bypassed.set(node.id, resolve(liveInputs[0]));

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ChannelAnalysis } from '../graph/channel-groups.js';
+import { handlerFor } from '../graph/handlers/registry.js';
 import { modelError } from '../errors.js';
 import type { GroupWidths } from '../structure/width-multiplier.js';
 import { structureTopology, type RebuildPlan } from '../structure/topology.js';
@@ -11,7 +12,6 @@ interface LayerJson {
   inbound_nodes?: unknown[][][];
 }
 
-const WIDTH_KEYS: Record<string, string> = { Conv2D: 'filters', Conv2DTranspose: 'filters', SeparableConv2D: 'filters', Dense: 'units' };
 const RANDOM_INITIALIZERS = new Set(['VarianceScaling', 'GlorotUniform', 'GlorotNormal', 'HeNormal', 'HeUniform', 'LeCunNormal', 'LeCunUniform', 'RandomNormal', 'RandomUniform', 'TruncatedNormal', 'Orthogonal']);
 
 const layerName = (layer: LayerJson) => layer.name ?? layer.config.name!;
@@ -39,10 +39,18 @@ function nameOfNode(analysis: ChannelAnalysis, id: string): string {
   return analysis.graph.byId.get(id)!.layer.name;
 }
 
+/** The config key that holds a layer's width, as its handler names it (`filters`, `units`). */
+function widthKeyOf(analysis: ChannelAnalysis, id: string): string {
+  const node = analysis.graph.byId.get(id)!;
+  const key = handlerFor(node.className)?.widthKey;
+  if (!key) throw new Error(`layer "${id}" (${node.className}) has a planned width but its handler names no width key`);
+  return key;
+}
+
 /** Applies a plan to the Keras-style JSON of the seed model. */
 function applyPlan(json: LayerJson, analysis: ChannelAnalysis, plan: RebuildPlan): void {
   const layers = indexLayers(json, analysis);
-  for (const [id, width] of plan.widths) layers.get(id)!.layer.config[WIDTH_KEYS[layers.get(id)!.layer.class_name]] = width;
+  for (const [id, width] of plan.widths) layers.get(id)!.layer.config[widthKeyOf(analysis, id)] = width;
   const renames = new Map<string, string>();
   for (const [id, target] of plan.bypassed) renames.set(nameOfNode(analysis, id), nameOfNode(analysis, target));
   const removedNames = new Set<string>();
@@ -108,8 +116,9 @@ function setChannels(shape: unknown, channels: number): void {
 /**
  * Shapes the seed's JSON records, rewritten for the new widths: a nested model is built for the
  * `batch_input_shape` of its input layer (or, in a Sequential, its first layer), so a head that
- * follows a narrowed base must be told the channels it now receives; a Reshape's target shape
- * carries the channels on its last axis.
+ * follows a narrowed base must be told the channels it now receives; a layer whose config holds
+ * its output shape (Reshape's target shape, its handler's `channelShapeKey`) carries the channels
+ * on its last axis.
  */
 function followRecordedShapes(json: LayerJson, analysis: ChannelAnalysis, widths: GroupWidths): void {
   const channels = rebuiltChannelCounts(analysis, widths);
@@ -118,7 +127,8 @@ function followRecordedShapes(json: LayerJson, analysis: ChannelAnalysis, widths
   }
   const layers = indexLayers(json, analysis);
   for (const node of analysis.graph.nodes) {
-    if (node.className === 'Reshape') setChannels(layers.get(node.id)?.layer.config.target_shape, channels.get(node.id)!);
+    const key = handlerFor(node.className)?.channelShapeKey;
+    if (key) setChannels(layers.get(node.id)?.layer.config[key], channels.get(node.id)!);
   }
 }
 

@@ -1,28 +1,30 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ChannelAnalysis } from '../graph/channel-groups.js';
+import { weightShortName, type WeightAxes } from '../graph/handlers/handler.js';
+import { handlerFor } from '../graph/handlers/registry.js';
 import type { GraphNode } from '../graph/types.js';
+import { modelError } from '../errors.js';
 import type { GroupWidths } from '../structure/width-multiplier.js';
 import { channelMaps } from './channel-map.js';
 
-/** Which axes of a weight follow the input channels and which the output channels. */
-function weightAxes(node: GraphNode, weightName: string, rank: number): { inAxis?: number; outAxis?: number; inRepeat?: number } {
-  const name = weightName.split('/').pop()!;
-  switch (node.className) {
-    case 'Conv2D':
-    case 'Dense':
-      return name === 'kernel' ? { inAxis: rank - 2, outAxis: rank - 1 } : { outAxis: 0 };
-    case 'Conv2DTranspose':
-      return name === 'kernel' ? { inAxis: 3, outAxis: 2 } : { outAxis: 0 };
-    case 'DepthwiseConv2D':
-      return name === 'depthwise_kernel' ? { inAxis: 2 } : { outAxis: 0 };
-    case 'SeparableConv2D':
-      if (name === 'depthwise_kernel') return { inAxis: 2 };
-      if (name === 'pointwise_kernel') return { inAxis: 2, outAxis: 3, inRepeat: Number(node.config.depthMultiplier ?? 1) };
-      return { outAxis: 0 };
-    default:
-      // BatchNormalization, LayerNormalization, PReLU-like per-channel weights.
-      return rank === 1 ? { outAxis: 0 } : {};
-  }
+/**
+ * Which axes of each weight of a layer follow channels, as its handler declares them. A layer
+ * without a handler (a barrier) has its channels fixed: its weights are copied as they are.
+ */
+function weightAxesOf(node: GraphNode): (weightName: string) => WeightAxes {
+  const handler = handlerFor(node.className);
+  if (!handler) return () => ({});
+  const axes = handler.weightAxes?.(node) ?? {};
+  return (weightName) => {
+    const name = weightShortName(weightName);
+    if (!axes[name]) {
+      throw modelError(
+        `layer "${node.id}" (${node.className}) has a weight "${name}" whose channel axes morphnet does not know (it knows: ${Object.keys(axes).join(', ') || 'none'})`,
+        `add "${name}" to the weightAxes of the ${node.className} handler in src/graph/handlers/`,
+      );
+    }
+    return axes[name];
+  };
 }
 
 /** Copies `source` into `target` along `axis` by `map` (target index -> source index, -1 keeps target). */
@@ -68,12 +70,13 @@ export function slicePrunedWeights(analysis: ChannelAnalysis, rebuilt: tf.Layers
     const inMap = node.inputs.length ? maps.get(node.inputs[0]) : undefined;
     const outMap = maps.get(node.id);
     const targetWeights = target.getWeights();
+    const axesOf = weightAxesOf(node);
     const updated = node.layer.getWeights().map((seedWeight, w) => {
       const targetWeight = targetWeights[w];
-      const axes = weightAxes(node, node.layer.weights[w].originalName, seedWeight.rank);
+      const axes = axesOf(node.layer.weights[w].originalName);
       const axisMaps: Array<Int32Array | undefined> = new Array(seedWeight.rank).fill(undefined);
-      if (axes.inAxis !== undefined && inMap) axisMaps[axes.inAxis] = axes.inRepeat ? repeatMap(inMap, axes.inRepeat) : inMap;
-      if (axes.outAxis !== undefined && outMap) axisMaps[axes.outAxis] = outMap;
+      if (axes.in !== undefined && inMap) axisMaps[axes.in] = axes.inRepeat ? repeatMap(inMap, axes.inRepeat) : inMap;
+      if (axes.out !== undefined && outMap) axisMaps[axes.out] = outMap;
       const buffer = targetWeight.bufferSync();
       gatherInto(seedWeight.bufferSync(), buffer, axisMaps);
       return buffer.toTensor();

@@ -1,5 +1,5 @@
 import { conv2D, conv2DTranspose, dense, depthwiseConv2D, separableConv2D } from './convolution.js';
-import { batchNormalization, concatenate, elementwiseMerge, flatten, inputLayer, layerNormalization, passthrough, reshape } from './elementwise.js';
+import { batchNormalization, concatenate, elementwiseMerge, elementwiseMergeOfAllInputs, flatten, inputLayer, layerNormalization, passthrough, reshape } from './elementwise.js';
 import type { LayerHandler } from './handler.js';
 
 const PASSTHROUGH_CLASSES = [
@@ -23,8 +23,8 @@ export const LAYER_HANDLERS: Record<string, LayerHandler> = {
   BatchNormalization: batchNormalization,
   LayerNormalization: layerNormalization,
   Add: elementwiseMerge,
-  Subtract: elementwiseMerge,
-  Multiply: elementwiseMerge,
+  Subtract: elementwiseMergeOfAllInputs,
+  Multiply: elementwiseMergeOfAllInputs,
   Average: elementwiseMerge,
   Maximum: elementwiseMerge,
   Minimum: elementwiseMerge,
