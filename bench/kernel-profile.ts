@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendRequest } from '../src/backend/select.js';
-import { buildZooModel } from '../src/model/zoo/registry.js';
 import { outputKind } from '../src/train/loss.js';
 import { createOptimizer } from '../src/train/optimizer.js';
 import { trainStep } from '../src/train/train-step.js';
+import { buildBenchModel } from './train-step.js';
 
 export interface KernelTime {
   /** Kernel name, with its input shapes when asked for. */
@@ -30,7 +30,7 @@ function callKey(kernelName: string, inputs: Record<string, tf.TensorInfo | unde
  */
 export async function profileTrainStep(args: { backend: BackendRequest; model: string; batch: number; threads?: number; steps: number; shapes: boolean }) {
   const choice = await initBackend(args.backend, args.threads);
-  const network = buildZooModel(args.model);
+  const network = buildBenchModel(args.model);
   const optimizer = createOptimizer({ name: 'momentum', learningRate: 0.01, momentum: 0.9 });
   const x = tf.randomUniform([args.batch, ...(network.inputs[0].shape as number[]).slice(1)], 0, 1, 'float32', 1);
   const labels = tf.randomUniform([args.batch], 0, 10, 'int32', 2);

@@ -4,7 +4,7 @@ import { profileTrainStep } from './kernel-profile.js';
 import { benchQuality } from './quality.js';
 import { benchRegularizer } from './regularizer.js';
 import type { BackendRequest } from '../src/backend/select.js';
-import { benchTrainStep } from './train-step.js';
+import { benchTrainStep, type Spread } from './train-step.js';
 
 /**
  * Benchmarks, run with `npm run bench -- <name> [--json]`. Each reports ratios against a
@@ -55,18 +55,24 @@ const BENCHES: Record<string, (json: boolean, args: string[]) => Promise<void>> 
     if (json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
     console.log(`zoo:cnn on mnist, batch 64, ${result.steps} steps each, alternating: ${result.msPerStepWithout.toFixed(1)} ms/step without the regularizer, ${result.msPerStepWith.toFixed(1)} with it: ratio ${result.ratio.toFixed(3)}`);
   },
+  // npm run bench -- train-step [--models cnn,'mobilenet-v2?width=0.35&inputShape=96,96,3&classes=10'] [--backends wasm]
+  //   [--threads 2] [--blocks 5] [--steps-scale 1]: interleaved blocks of ours and PyTorch's steps
   'train-step': async (json, args) => {
     const option = optionOf(args);
     const backends = (option('--backends') ?? 'tensorflow,wasm').split(',') as BackendRequest[];
-    const models = option('--models')?.split(',');
-    const result = await benchTrainStep({ backends, stepsScale: Number(option('--steps-scale') ?? 1), models });
+    // Commas also separate inputShape's numbers: a new model starts at a comma before a letter.
+    const models = option('--models')?.split(/,(?=[a-z])/i);
+    const threads = option('--threads')?.split(',').map(Number);
+    const result = await benchTrainStep({ backends, stepsScale: Number(option('--steps-scale') ?? 1), blocks: Number(option('--blocks') ?? 5), models, threads });
     if (json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
-    console.log('train step (ms per step, mean after one warm-up step; ratio = this / PyTorch, same CPU, threads and batch)');
+    console.log('train step: ms per step, median [min-max] of interleaved blocks (ours, PyTorch, ours, ...), each after one warm-up step;');
+    console.log('ratio = our median / PyTorch median, [range of the per-block ratios]; same CPU, threads and batch');
+    const spread = (s: Spread) => `${s.median.toFixed(1).padStart(8)} [${s.min.toFixed(0)}-${s.max.toFixed(0)}]`;
     for (const c of result.cases) {
-      const torch = c.torchMsPerStep ? `  torch ${c.torchMsPerStep.toFixed(1).padStart(8)}  ratio ${c.ratio!.toFixed(2)}x` : '';
-      console.log(`  ${c.model.padEnd(13)} ${c.backend.padEnd(10)} threads ${c.threads}  batch ${String(c.batch).padStart(3)}  ${c.msPerStep.toFixed(1).padStart(9)}${torch}  (${c.steps} steps)`);
+      const torch = c.torchMs ? `  torch ${spread(c.torchMs)}  ratio ${c.ratio!.toFixed(2)}x [${c.ratioRange!.map((r) => r.toFixed(2)).join('-')}]` : '';
+      console.log(`  ${c.model.padEnd(56)} ${c.backend.padEnd(10)} threads ${c.threads}  batch ${String(c.batch).padStart(3)}  ${spread(c.ms)}${torch}  (${c.blocks} x ${c.stepsPerBlock} steps)`);
     }
-    if (!result.cases.some((c) => c.torchMsPerStep)) console.log('  (no PyTorch figures: /usr/bin/python3 has no torch; apt-get install python3-torch)');
+    if (!result.cases.some((c) => c.torchMs)) console.log('  (no PyTorch figures: /usr/bin/python3 has no torch; apt-get install python3-torch)');
   },
   // npm run bench -- quality [--dir sweeps/quality]: the sweep of README's quality table (needs dataset-fashion-mnist)
   quality: async (json, args) => {
@@ -74,7 +80,7 @@ const BENCHES: Record<string, (json: boolean, args: string[]) => Promise<void>> 
     if (json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
     console.log(`sweep of configs/fashion-mnist-sweep.yaml: ${(result.seconds / 60).toFixed(1)} minutes (a finished sweep dir prints at once)`);
   },
-  // npm run bench -- profile [--model cnn] [--batch 64] [--backend wasm] [--threads N] [--steps 10] [--shapes] [--top 15]
+  // npm run bench -- profile [--model cnn | --model 'mobilenet-v2?width=0.35&inputShape=96,96,3&classes=10'] [--batch 64] [--backend wasm] [--threads N] [--steps 10] [--shapes] [--top 15]
   profile: async (json, args) => {
     const option = optionOf(args);
     const result = await profileTrainStep({

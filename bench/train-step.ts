@@ -1,30 +1,53 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import * as tf from '@tensorflow/tfjs';
 import { defaultThreads, initBackend, type BackendRequest } from '../src/backend/select.js';
-import { buildZooModel } from '../src/model/zoo/registry.js';
+import { buildZooModel, parseZooSpec } from '../src/model/zoo/registry.js';
 import { outputKind } from '../src/train/loss.js';
 import { createOptimizer } from '../src/train/optimizer.js';
 import { trainStep } from '../src/train/train-step.js';
+
+/** Median and extremes of per-block ms per step. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
 
 export interface TrainStepCase {
   model: string;
   backend: string;
   threads: number;
   batch: number;
-  steps: number;
-  msPerStep: number;
-  torchMsPerStep?: number;
-  /** msPerStep / torchMsPerStep: how many times slower than PyTorch on the same CPU. */
+  blocks: number;
+  stepsPerBlock: number;
+  ms: Spread;
+  torchMs?: Spread;
+  /** ms.median / torchMs.median: how many times slower than PyTorch on the same CPU. */
   ratio?: number;
+  /** The extremes of the per-block ratios (block k of ours over block k of PyTorch's). */
+  ratioRange?: [number, number];
 }
 
-/** The bench's models: the MNIST CNN and the small ResNet, at the issue's batch sizes. */
+/**
+ * The bench's models at the issue's batch sizes, with how many steps a timed block takes:
+ * the MNIST CNN, the small ResNet, and MobileNetV2 at width 0.35 (Teachable Machine's) on
+ * 96x96 and 224x224 pictures.
+ */
 export const BENCH_MODELS = [
-  { model: 'cnn', batch: 64, steps: 10 },
-  { model: 'resnet-small', batch: 128, steps: 3 },
+  { model: 'cnn', batch: 64, stepsPerBlock: 10 },
+  { model: 'resnet-small', batch: 128, stepsPerBlock: 3 },
+  { model: 'mobilenet-v2?width=0.35&inputShape=96,96,3&classes=10', batch: 32, stepsPerBlock: 5 },
+  { model: 'mobilenet-v2?width=0.35&inputShape=224,224,3&classes=10', batch: 32, stepsPerBlock: 2 },
 ];
+
+/** A zoo model from a spec such as `mobilenet-v2?width=0.35&inputShape=96,96,3&classes=10` (`zoo:` optional). */
+export function buildBenchModel(spec: string): tf.LayersModel {
+  const { name, options } = parseZooSpec(spec);
+  return buildZooModel(name, options);
+}
 
 const PYTHON = '/usr/bin/python3';
 const TORCH_SCRIPT = join(import.meta.dirname, '../../bench/torch_train_step.py');
@@ -34,52 +57,126 @@ export function torchAvailable(): boolean {
   return existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 }
 
-/** PyTorch's ms per step for the same model, batch and threads, in a child process. */
-function torchMsPerStep(model: string, batch: number, threads: number, steps: number): number {
-  const result = spawnSync(PYTHON, [TORCH_SCRIPT, model, String(batch), String(threads), String(steps)], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`PyTorch bench failed: ${result.stderr}`);
-  return JSON.parse(result.stdout.trim().split('\n').at(-1)!).msPerStep;
+/** A PyTorch process holding the same model, batch and threads, timing blocks of steps on request. */
+class TorchSteps {
+  private readonly lines: AsyncIterator<string>;
+
+  private constructor(private readonly child: ChildProcessWithoutNullStreams) {
+    this.lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  }
+
+  /** Starts the process; resolves after its warm-up step. */
+  static async start(model: string, batch: number, threads: number): Promise<TorchSteps> {
+    const child = spawn(PYTHON, [TORCH_SCRIPT, model, String(batch), String(threads)]);
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const torch = new TorchSteps(child);
+    await torch.next(() => stderr);
+    return torch;
+  }
+
+  /** ms per step over a block of `steps` steps. */
+  async block(steps: number): Promise<number> {
+    this.child.stdin.write(`${steps}\n`);
+    return (await this.next(() => '')).msPerStep;
+  }
+
+  stop(): void {
+    this.child.stdin.end();
+  }
+
+  private async next(stderr: () => string): Promise<{ msPerStep: number }> {
+    const { value, done } = await this.lines.next();
+    if (done) throw new Error(`PyTorch bench failed: ${stderr()}`);
+    return JSON.parse(value);
+  }
 }
 
-/** One warm-up step, then the mean of `steps` timed steps, on random inputs and labels. */
-async function timeTrainStep(model: string, batch: number, steps: number): Promise<number> {
-  const network = buildZooModel(model);
+/** A model, optimizer and batch ready to step; `block` times `steps` steps. */
+function ourSteps(model: string, batch: number) {
+  const network = buildBenchModel(model);
   const optimizer = createOptimizer({ name: 'momentum', learningRate: 0.01, momentum: 0.9 });
   const inputShape = (network.inputs[0].shape as number[]).slice(1);
   const x = tf.randomUniform([batch, ...inputShape], 0, 1, 'float32', 1);
   const labels = tf.randomUniform([batch], 0, 10, 'int32', 2);
   const options = { numClasses: 10, outputKind: outputKind(network) };
-  trainStep(network, optimizer, x, labels, options);
-  const start = performance.now();
-  for (let i = 0; i < steps; i++) trainStep(network, optimizer, x, labels, options);
-  const msPerStep = (performance.now() - start) / steps;
-  tf.dispose([x, labels]);
-  optimizer.dispose();
-  network.weights.forEach((w) => w.dispose());
-  return msPerStep;
+  trainStep(network, optimizer, x, labels, options); // warm-up
+  return {
+    block(steps: number): number {
+      const start = performance.now();
+      for (let i = 0; i < steps; i++) trainStep(network, optimizer, x, labels, options);
+      return (performance.now() - start) / steps;
+    },
+    dispose() {
+      tf.dispose([x, labels]);
+      optimizer.dispose();
+      network.weights.forEach((w) => w.dispose());
+    },
+  };
+}
+
+export function spreadOf(values: number[]): Spread {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  return { median, min: sorted[0], max: sorted.at(-1)! };
+}
+
+/**
+ * Interleaved blocks, ours then PyTorch's (each after one warm-up step), so both see the same
+ * machine load over the run; medians of the blocks' ms per step settle the ratio.
+ */
+async function timeInterleaved(model: string, batch: number, threads: number, blocks: number, stepsPerBlock: number, withTorch: boolean) {
+  const ours = ourSteps(model, batch);
+  const torch = withTorch ? await TorchSteps.start(model, batch, threads) : undefined;
+  const oursMs: number[] = [];
+  const torchMs: number[] = [];
+  try {
+    for (let block = 0; block < blocks; block++) {
+      oursMs.push(ours.block(stepsPerBlock));
+      if (torch) torchMs.push(await torch.block(stepsPerBlock));
+    }
+  } finally {
+    ours.dispose();
+    torch?.stop();
+  }
+  return { oursMs, torchMs };
+}
+
+function withRatio(ms: number[], torchMs: number[]) {
+  if (torchMs.length === 0) return {};
+  const ratios = ms.map((value, i) => value / torchMs[i]);
+  const torch = spreadOf(torchMs);
+  return { torchMs: torch, ratio: spreadOf(ms).median / torch.median, ratioRange: [Math.min(...ratios), Math.max(...ratios)] as [number, number] };
 }
 
 /**
  * ms per training step of each bench model on each backend asked for, with 1 thread and with
- * all cores, and PyTorch's on the same model, batch and threads where python3 has torch.
+ * all cores (or the thread counts asked for), interleaved with PyTorch's on the same model,
+ * batch and threads where python3 has torch.
  */
-export async function benchTrainStep(args: { backends: BackendRequest[]; stepsScale: number; models?: string[] }): Promise<{ cases: TrainStepCase[] }> {
+export async function benchTrainStep(args: {
+  backends: BackendRequest[];
+  stepsScale: number;
+  blocks: number;
+  models?: string[];
+  threads?: number[];
+}): Promise<{ cases: TrainStepCase[] }> {
   const cases: TrainStepCase[] = [];
   const withTorch = torchAvailable();
-  const threadCounts = [...new Set([1, defaultThreads()])];
-  for (const { model, batch, steps: baseSteps } of BENCH_MODELS.filter((m) => !args.models || args.models.includes(m.model))) {
-    const steps = Math.max(1, Math.round(baseSteps * args.stepsScale));
+  const threadCounts = args.threads ?? [...new Set([1, defaultThreads()])];
+  const chosen = args.models ? args.models.map((model) => BENCH_MODELS.find((m) => m.model === model) ?? { model, batch: 32, stepsPerBlock: 3 }) : BENCH_MODELS;
+  for (const { model, batch, stepsPerBlock: baseSteps } of chosen) {
     for (const backend of args.backends) {
       // The pure JavaScript backend takes about 90 s for one zoo:cnn step: one step, cnn only.
       if (backend === 'cpu' && model !== 'cnn') continue;
       for (const threads of backend === 'wasm' ? threadCounts : [1]) {
         const choice = await initBackend(backend, threads).catch(() => undefined);
         if (choice?.name !== backend) continue;
-        const timed = backend === 'cpu' ? 1 : steps;
-        const msPerStep = await timeTrainStep(model, batch, timed);
-        // PyTorch steps are short and noisy: three times as many.
-        const torch = withTorch ? torchMsPerStep(model, batch, threads, 3 * steps) : undefined;
-        cases.push({ model, backend, threads: choice.threads ?? threads, batch, steps: timed, msPerStep, ...(torch ? { torchMsPerStep: torch, ratio: msPerStep / torch } : {}) });
+        const blocks = backend === 'cpu' ? 1 : args.blocks;
+        const stepsPerBlock = backend === 'cpu' ? 1 : Math.max(1, Math.round(baseSteps * args.stepsScale));
+        const { oursMs, torchMs } = await timeInterleaved(model, batch, threads, blocks, stepsPerBlock, withTorch);
+        cases.push({ model, backend, threads: choice.threads ?? threads, batch, blocks, stepsPerBlock, ms: spreadOf(oursMs), ...withRatio(oursMs, torchMs) });
       }
     }
   }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { installConvTrainingPath } from './conv-training.js';
+import { initBackend } from './select.js';
 
 /** Two Conv2D layers on a 9x7x3 input -> dense: the loss and its gradients, in training mode. */
 function model(): tf.LayersModel {
@@ -18,15 +19,15 @@ function lossAndGradients(net: tf.LayersModel): Float32Array[] {
   return [value, ...Object.values(grads)].map((t) => t.dataSync() as Float32Array);
 }
 
-describe('Conv2D in training as conv2d + bias + activation', () => {
+describe('Conv2D in training as conv2d + bias + activation, on wasm', () => {
   let reference: Float32Array[];
   beforeAll(async () => {
     await tf.setBackend('cpu');
-    reference = lossAndGradients(model()); // tfjs's fused conv, before the install
-    installConvTrainingPath();
+    reference = lossAndGradients(model()); // tfjs's fused conv on the reference backend, before the install
+    await initBackend('wasm'); // installs the training path
   });
 
-  it('gives the loss and every gradient the fused convolution gives', () => {
+  it('gives the loss and every gradient the fused convolution gives on cpu', () => {
     const unfused = lossAndGradients(model());
     expect(unfused.length).toBe(7); // loss, 2 x (kernel, bias), dense kernel and bias
     unfused.forEach((values, i) => {
@@ -40,5 +41,15 @@ describe('Conv2D in training as conv2d + bias + activation', () => {
     const profile = await tf.profile(() => lossAndGradients(net));
     expect(profile.kernels.filter((k) => k.name === 'Conv2DBackpropInput').length).toBe(1);
     expect(profile.kernels.filter((k) => k.name === 'Conv2DBackpropFilter').length).toBe(2);
+  });
+
+  it('leaves other backends to tfjs: on cpu the fused convolution runs, input gradients and all', async () => {
+    installConvTrainingPath();
+    await tf.setBackend('cpu');
+    const onCpu = await tf.profile(() => lossAndGradients(model()));
+    expect(onCpu.kernels.some((k) => k.name === 'FusedConv2D')).toBe(true);
+    await tf.setBackend('wasm');
+    const onWasm = await tf.profile(() => lossAndGradients(model()));
+    expect(onWasm.kernels.some((k) => k.name === 'FusedConv2D')).toBe(false);
   });
 });

@@ -54,10 +54,11 @@ describe('BatchNormalization in training with one fused backward pass', () => {
     });
   });
 
-  it('trains BatchNormalization without scale or center, where the tfjs training path throws', () => {
+  it.each(['cpu', 'wasm'])('trains BatchNormalization without scale or center, where the tfjs training path throws (%s)', async (backend) => {
     // x = [1, 3] and [5, 7] in two channels over 2 samples: means 3 and 5, variances 4 and 4,
     // so with epsilon 0 the outputs are -1 and 1 in both channels (plus beta 0.5 with center).
     installFusedBatchNorm();
+    await tf.setBackend(backend);
     const input = tf.input({ shape: [2] });
     const withCenter = tf.layers.batchNormalization({ scale: false, epsilon: 0, betaInitializer: tf.initializers.constant({ value: 0.5 }) });
     const bare = tf.layers.batchNormalization({ scale: false, center: false, epsilon: 0 });

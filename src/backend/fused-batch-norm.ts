@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { routeTrainingCall } from './layer-training-call.js';
+import { routeTrainingCall, wasmActive } from './layer-training-call.js';
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from './wasm-kernels/simd-batch-norm.js';
 
 /** The fields of tfjs-layers' BatchNormalization that training and evaluation read and write. */
@@ -74,13 +74,15 @@ const wasmBackward: Backward = (dy, x, mean, variance, gamma, epsilon) =>
 
 /**
  * Routes tfjs-layers' BatchNormalization in training mode (channels last) through
- * normalizeInTraining; the moving averages are updated as tfjs does. Every
- * other case, and inference, stays tfjs's own.
+ * normalizeInTraining on wasm; the moving averages are updated as tfjs does. On other backends
+ * only layers without scale or center take this path (tfjs's own training path throws on
+ * them). Every other case, and inference, stays tfjs's own.
  */
 export function installFusedBatchNorm(): void {
   routeTrainingCall<BatchNormalizationLayer>('BatchNormalization', (layer, x) => {
     const lastAxis = layer.axis === -1 || layer.axis === x.rank - 1;
     if (!lastAxis || x.dtype !== 'float32' || x.rank < 2) return undefined;
+    if (!wasmActive() && layer.gamma && layer.beta) return undefined;
     // Without scale or center the constant 1 or 0 stands in (tfjs's own training path reads
     // the missing weight and throws, so Keras models with scale=False could not train).
     const channels = x.shape[x.rank - 1];

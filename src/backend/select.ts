@@ -6,9 +6,11 @@ import * as tf from '@tensorflow/tfjs';
 import { MorphnetError } from '../errors.js';
 import { installConvTrainingPath } from './conv-training.js';
 import { installFusedBatchNorm } from './fused-batch-norm.js';
+import { installClipGradient } from './clip-gradient.js';
 import { installReluGradient } from './relu-gradient.js';
 import { registerWasmTrainingKernels } from './wasm-kernels/register.js';
-import { registerWasmBackend, WASM_MAX_THREADS, wasmThreadsCount } from './wasm-backend.js';
+import { registerWasmBackend, WASM_MAX_THREADS } from './wasm-backend.js';
+import { checkTfjsVersions, wasmThreadsCount } from './wasm-internals.js';
 
 export const BACKEND_REQUESTS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof BACKEND_REQUESTS)[number];
@@ -109,6 +111,7 @@ async function useCpu(skipped: string[]): Promise<BackendChoice> {
  * request that cannot be met is an error naming what is missing and how to get it.
  */
 export async function initBackend(request: BackendRequest = 'auto', configThreads?: number): Promise<BackendChoice> {
+  checkTfjsVersions();
   const threads = Math.min(threadsRequest ?? configThreads ?? defaultThreads(), WASM_MAX_THREADS);
   const sameThreads = active?.name !== 'wasm' || active.threads === threads;
   if (active && (request === 'auto' || request === active.name) && sameThreads) return active;
@@ -132,6 +135,7 @@ export async function initBackend(request: BackendRequest = 'auto', configThread
   installFusedBatchNorm();
   installConvTrainingPath();
   installReluGradient();
+  installClipGradient();
   active = choice;
   return choice;
 }

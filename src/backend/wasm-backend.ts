@@ -1,9 +1,10 @@
 import { createRequire } from 'node:module';
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { startSimdKernels, type EmscriptenHeap } from './wasm-kernels/simd-kernels.js';
+import { createBackendWasm, unrefPthreadWorkers, wasmBuildFiles, type EmscriptenModule } from './wasm-internals.js';
+import { startSimdKernels } from './wasm-kernels/simd-kernels.js';
 
 const require = createRequire(import.meta.url);
 
@@ -11,44 +12,28 @@ const require = createRequire(import.meta.url);
 export const WASM_MAX_THREADS = 8;
 
 /**
- * The package ships the pthread worker's source as a string export
- * (`wasm-out/...worker.js`: `module.exports.wasmWorkerContents = ...`), meant for a blob: URL.
- * Node's Worker needs a file: this writes it once per package version to the temp directory.
- * The template literal turned the source's `\n` escapes into newlines, which would end its
- * string literals: they are escaped back, as the package does for its blob.
+ * The threaded build's pthread worker as a file: Node's Worker needs one, the package ships the
+ * source as a string meant for a blob: URL. Written once per package version to the temp
+ * directory. The template literal turned the source's `\n` escapes into newlines, which would
+ * end its string literals: they are escaped back, as the package does for its blob.
  */
-function workerScript(wasmOut: string, version: string): string {
+function workerScript(workerSource: () => string, version: string): string {
   const path = join(tmpdir(), `morphnet-tfjs-wasm-${version}-${process.getuid?.() ?? 0}.worker.js`);
   if (!existsSync(path)) {
-    const { wasmWorkerContents } = require(join(wasmOut, 'tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string };
     const temp = `${path}.${process.pid}.tmp`;
-    writeFileSync(temp, wasmWorkerContents.replace(/\n/g, '\\n'));
+    writeFileSync(temp, workerSource().replace(/\n/g, '\\n'));
     renameSync(temp, path);
   }
   return path;
 }
 
 /**
- * The build to load, from the package's wasm-out/: with threads, the threaded SIMD build and
- * its worker script; without, the plain loader with the SIMD binary (no workers at all).
+ * The build to load: with threads, the threaded SIMD build and its worker script; without, the
+ * plain loader with the SIMD binary (no workers at all).
  */
 function buildFiles(threaded: boolean): { script: string; binary: string; worker?: string } {
-  const packageJson = require.resolve('@tensorflow/tfjs-backend-wasm/package.json');
-  const wasmOut = join(dirname(packageJson), 'wasm-out');
-  if (!threaded) return { script: join(wasmOut, 'tfjs-backend-wasm.js'), binary: join(wasmOut, 'tfjs-backend-wasm-simd.wasm') };
-  const { version } = require(packageJson) as { version: string };
-  return {
-    script: join(wasmOut, 'tfjs-backend-wasm-threaded-simd.js'),
-    worker: workerScript(wasmOut, version),
-    binary: join(wasmOut, 'tfjs-backend-wasm-threaded-simd.wasm'),
-  };
-}
-
-interface EmscriptenModule extends EmscriptenHeap {
-  cwrap(name: string, returnType: string | null, argTypes: string[]): (...args: number[]) => number;
-  tfjs?: Record<string, (...args: number[]) => number>;
-  /** Emscripten's pthread bookkeeping (threaded build only): the Node Workers behind the pool. */
-  PThread?: { runningWorkers: Array<{ unref(): void }>; unusedWorkers: Array<{ unref(): void }> };
+  const { script, binary, workerSource, version } = wasmBuildFiles(threaded);
+  return { script, binary, ...(workerSource ? { worker: workerScript(workerSource, version) } : {}) };
 }
 
 /**
@@ -94,7 +79,6 @@ async function withoutProcessHandlers<T>(start: () => Promise<T>): Promise<T> {
  * Registering again replaces the backend (and ends its workers), so the pool size can change.
  */
 export async function registerWasmBackend(threads: number): Promise<void> {
-  const wasmPackage = await import('@tensorflow/tfjs-backend-wasm');
   const files = buildFiles(threads > 1);
   const factory = require(files.script) as (config: Record<string, unknown>) => Promise<EmscriptenModule>;
   if (tf.findBackend('wasm') || tf.findBackendFactory('wasm')) tf.removeBackend('wasm');
@@ -103,28 +87,11 @@ export async function registerWasmBackend(threads: number): Promise<void> {
     async () => {
       const locateFile = (path: string) => (path.endsWith('.worker.js') && files.worker ? files.worker : path.endsWith('.wasm') ? files.binary : path);
       const module = await withoutProcessHandlers(() => withLogicalCores(2 * threads, () => factory(files.worker ? { locateFile, mainScriptUrlOrBlob: files.script } : { locateFile })));
-      module.tfjs = {
-        init: module.cwrap('init', null, []),
-        initWithThreadsCount: module.cwrap('init_with_threads_count', null, ['number']),
-        getThreadsCount: module.cwrap('get_threads_count', 'number', []),
-        registerTensor: module.cwrap('register_tensor', null, ['number', 'number', 'number']),
-        disposeData: module.cwrap('dispose_data', null, ['number']),
-        dispose: module.cwrap('dispose', null, []),
-      };
-      wasmPackage.setThreadsCount(threads);
-      const backend = new wasmPackage.BackendWasm(module as never);
-      // Emscripten refs a worker while it runs a pthread, and the pool's threads run for good:
-      // unref them all, or they would keep Node alive after the work is done.
-      const pthreads = module.PThread;
-      for (const worker of [...(pthreads?.runningWorkers ?? []), ...(pthreads?.unusedWorkers ?? [])]) worker.unref();
+      const backend = await createBackendWasm(module, threads);
+      unrefPthreadWorkers(module);
       await startSimdKernels(module, threads);
       return backend;
     },
     2,
   );
-}
-
-/** Threads in the running wasm backend's pool. */
-export async function wasmThreadsCount(): Promise<number> {
-  return (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
 }

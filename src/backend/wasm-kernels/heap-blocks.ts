@@ -1,11 +1,8 @@
-import type { DataId, KernelBackend, TensorInfo } from '@tensorflow/tfjs';
-import { simdKernelsFor, type EmscriptenHeap } from './simd-kernels.js';
+import type { TensorInfo } from '@tensorflow/tfjs';
+import type { EmscriptenHeap, WasmBackend } from '../wasm-internals.js';
+import { simdKernelsFor } from './simd-kernels.js';
 
-/** The parts of tfjs-backend-wasm's BackendWasm a kernel on its heap uses. */
-export interface WasmBackend extends KernelBackend {
-  makeOutput(shape: number[], dtype: 'float32', memoryOffset?: number, values?: Float32Array): TensorInfo;
-  getMemoryOffset(dataId: DataId): number;
-}
+export type { WasmBackend } from '../wasm-internals.js';
 
 /**
  * Scratch blocks on the wasm heap for one kernel call, all freed by `free`. Views of the heap

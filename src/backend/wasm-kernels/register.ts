@@ -1,27 +1,33 @@
-import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type DataId, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
-import { conv2DBackpropFilter, depthwiseConv2dNativeBackpropFilter } from './filter-gradients.js';
-import { conv2DBackpropInput, depthwiseConv2dNativeBackpropInput } from './input-gradients.js';
+import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
+// The package registers its kernels when loaded: load it first, or it would overwrite our replacements.
+import '@tensorflow/tfjs-backend-wasm';
+import { shareData } from '../wasm-internals.js';
+import { depthwiseFilterGradient, depthwiseInputGradient, makeDepthwiseKernel } from './depthwise.js';
+import { conv2DBackpropFilter } from './filter-gradients.js';
+import { conv2DBackpropInput } from './input-gradients.js';
 import { makeReductionKernel } from './reductions.js';
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, batchNormTraining, batchNormTrainingGrad } from './simd-batch-norm.js';
 import { makeConvolutionKernel } from './simd-convolution.js';
+import { CLAMP_KERNELS, CLIP_GRAD, clipGrad, makeClampKernel } from './simd-clip.js';
 import { RELU_GRAD, reluGrad } from './simd-relu-grad.js';
 import { makeTileKernel } from './tile.js';
 
 /**
  * Training kernels for the wasm backend. The first three are missing from tfjs-backend-wasm
- * 4.22 (the conv filter gradient is our SIMD kernel, the depthwise ones compositions of XNNPACK
- * convolutions); its own Conv2DBackpropInput is an element loop, replaced by our SIMD kernel or
- * forward convolutions; the last three are our SIMD passes that fused-batch-norm.ts and
- * relu-gradient.ts call on wasm.
+ * 4.22 (all three our SIMD kernels: filter-gradient.wat, depthwise.wat); its own
+ * Conv2DBackpropInput is an element loop, replaced by our SIMD kernel or forward convolutions;
+ * the last four are our SIMD passes that fused-batch-norm.ts, relu-gradient.ts and
+ * clip-gradient.ts call on wasm.
  */
 export const WASM_TRAINING_KERNELS: Array<{ kernelName: string; kernelFunc: KernelFunc }> = [
   { kernelName: 'Conv2DBackpropFilter', kernelFunc: conv2DBackpropFilter as unknown as KernelFunc },
-  { kernelName: 'DepthwiseConv2dNativeBackpropFilter', kernelFunc: depthwiseConv2dNativeBackpropFilter as unknown as KernelFunc },
-  { kernelName: 'DepthwiseConv2dNativeBackpropInput', kernelFunc: depthwiseConv2dNativeBackpropInput as unknown as KernelFunc },
+  { kernelName: 'DepthwiseConv2dNativeBackpropFilter', kernelFunc: depthwiseFilterGradient as unknown as KernelFunc },
+  { kernelName: 'DepthwiseConv2dNativeBackpropInput', kernelFunc: depthwiseInputGradient as unknown as KernelFunc },
   { kernelName: 'Conv2DBackpropInput', kernelFunc: conv2DBackpropInput as unknown as KernelFunc },
   { kernelName: BATCH_NORM_TRAINING, kernelFunc: batchNormTraining },
   { kernelName: BATCH_NORM_TRAINING_GRAD, kernelFunc: batchNormTrainingGrad },
   { kernelName: RELU_GRAD, kernelFunc: reluGrad },
+  { kernelName: CLIP_GRAD, kernelFunc: clipGrad },
 ];
 
 let registered = false;
@@ -30,7 +36,7 @@ function makeIdentityKernel(copying: KernelFunc): KernelFunc {
   return (args) => {
     const x = args.inputs.x as TensorInfo;
     if (x.dtype === 'string') return copying(args);
-    (args.backend as unknown as { incRef(dataId: DataId): void }).incRef(x.dataId);
+    shareData(args.backend, x.dataId);
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   };
 }
@@ -58,6 +64,14 @@ export function registerWasmTrainingKernels(): void {
     const wasmKernel = getKernel(convolution, 'wasm');
     if (wasmKernel) replaceKernel(convolution, makeConvolutionKernel(wasmKernel.kernelFunc));
   }
+  // Relu, Relu6, ClipByValue (ReLU6 layers run a Relu and a clip): one threaded SIMD pass each.
+  for (const clamp of CLAMP_KERNELS) {
+    const wasmKernel = getKernel(clamp, 'wasm');
+    if (wasmKernel) replaceKernel(clamp, makeClampKernel(clamp, wasmKernel.kernelFunc));
+  }
+  // Depthwise convolutions (NHWC): depthwise.wat, as their gradients.
+  const wasmDepthwise = getKernel('DepthwiseConv2dNative', 'wasm');
+  if (wasmDepthwise) replaceKernel('DepthwiseConv2dNative', makeDepthwiseKernel(wasmDepthwise.kernelFunc));
   // Sum and Mean over leading axes: BatchNormalization's statistics and gradient.
   for (const reduction of ['Sum', 'Mean'] as const) {
     const wasmKernel = getKernel(reduction, 'wasm');

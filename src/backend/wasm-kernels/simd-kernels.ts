@@ -1,16 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { heapOf, memoryOf, type EmscriptenHeap } from '../wasm-internals.js';
 import { KernelThreads } from './kernel-threads.js';
 
-/** What our kernels use of tfjs-backend-wasm's Emscripten module. */
-export interface EmscriptenHeap {
-  /** The threaded build's (shared) memory. */
-  wasmMemory?: WebAssembly.Memory;
-  /** The single-threaded build exports its memory instead. */
-  asm?: { memory?: WebAssembly.Memory };
-  _malloc(bytes: number): number;
-  _free(pointer: number): void;
-}
+export type { EmscriptenHeap } from '../wasm-internals.js';
 
 /** Our SIMD kernel modules (src/backend/wasm-kernels/*.wat, assembled by scripts/build-wasm.mjs). */
 const MODULES = {
@@ -18,6 +11,8 @@ const MODULES = {
   convolution: ['conv_forward', 'conv_input_grad', 'compact_rows'],
   'batch-norm': ['sums', 'sq_dev_sums', 'grad_sums', 'affine', 'affine2'],
   'relu-grad': ['relu_grad'],
+  clip: ['clamp', 'clip_grad'],
+  depthwise: ['dw_forward_padded', 'dw_input_grad', 'dw_filter_grad', 'pad_image', 'expand_rows', 'contract_rows'],
 } as const;
 type ModuleName = keyof typeof MODULES;
 
@@ -43,8 +38,7 @@ export class SimdKernels {
   ) {}
 
   static async start(heap: EmscriptenHeap, threads: number): Promise<SimdKernels> {
-    const memory = heap.wasmMemory ?? heap.asm?.memory;
-    if (!memory) throw new Error('the wasm backend exposes no memory');
+    const memory = memoryOf(heap);
     const shared = memory.buffer instanceof SharedArrayBuffer;
     const modules = await Promise.all(
       (Object.entries(MODULES) as Array<[ModuleName, readonly string[]]>).map(async ([name, exportNames]) => ({
@@ -93,9 +87,9 @@ export async function startSimdKernels(heap: EmscriptenHeap, threads: number): P
   active = await SimdKernels.start(heap, threads);
 }
 
-/** The kernels on this backend's heap (the backend object's `wasm` is its Emscripten module). */
+/** The kernels on this backend's heap. */
 export function simdKernelsFor(backend: object): SimdKernels {
-  const heap = (backend as { wasm?: EmscriptenHeap }).wasm;
+  const heap = heapOf(backend);
   if (!active || active.heap !== heap) throw new Error('SIMD kernels were not started for this wasm backend (register it with registerWasmBackend)');
   return active;
 }

@@ -1,40 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../select.js';
+import { maxRelativeError, numel, onBackend, randomArray } from './test-fixtures.js';
 
 /**
  * Every kernel this project registers for wasm, checked against the pure JS cpu backend's own
  * implementation on random inputs: strides 1 and 2, same and valid padding, dilation,
  * depth multiplier > 1, odd sizes.
  */
-function randomArray(size: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    state = (state * 1664525 + 1013904223) >>> 0;
-    out[i] = state / 2 ** 32 - 0.5;
-  }
-  return out;
-}
-
-const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-
-async function onBackend(backend: string, compute: () => tf.Tensor): Promise<Float32Array> {
-  await tf.setBackend(backend);
-  const result = tf.tidy(compute);
-  const data = (await result.data()) as Float32Array;
-  result.dispose();
-  return data;
-}
-
-function maxRelativeError(actual: Float32Array, expected: Float32Array): number {
-  expect(actual.length).toBe(expected.length);
-  const scale = Math.max(1e-6, ...Array.from(expected, Math.abs));
-  let worst = 0;
-  for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / scale);
-  return worst;
-}
-
 async function expectSameOnBothBackends(compute: () => tf.Tensor) {
   const expected = await onBackend('cpu', compute);
   const actual = await onBackend('wasm', compute);

@@ -3,23 +3,21 @@ import * as tf from '@tensorflow/tfjs';
 /** Shared building blocks of the zoo: explicit layer names keep structure files stable. */
 
 /**
- * Seeds for the initializers of the model being built, so a zoo model is the same for the same
- * seed in every process (a resumed run and an uninterrupted one start from the same weights).
+ * Seeds for the initializers of one model being built, handed out in build order from
+ * seed x 1000, so a zoo model is the same for the same seed in every process (a resumed run and
+ * an uninterrupted one start from the same weights). Each build gets its own.
  */
-let nextSeed: number | undefined;
+export class InitSeeds {
+  private next: number;
 
-export function withSeed<T>(seed: number, build: () => T): T {
-  nextSeed = seed * 1000;
-  try {
-    return build();
-  } finally {
-    nextSeed = undefined;
+  constructor(seed: number) {
+    this.next = seed * 1000;
   }
-}
 
-export function kernelInitializer(kind: 'heNormal' | 'glorotUniform') {
-  const seed = nextSeed === undefined ? undefined : nextSeed++;
-  return kind === 'heNormal' ? tf.initializers.heNormal({ seed }) : tf.initializers.glorotUniform({ seed });
+  kernel(kind: 'heNormal' | 'glorotUniform') {
+    const seed = this.next++;
+    return kind === 'heNormal' ? tf.initializers.heNormal({ seed }) : tf.initializers.glorotUniform({ seed });
+  }
 }
 
 export type Activation = 'relu' | 'relu6' | 'none';
@@ -53,7 +51,7 @@ export interface ConvOptions {
 }
 
 /** Conv2D (no bias) -> BatchNormalization (scale) -> activation, named `${name}`, `${name}_bn`, `${name}_relu`. */
-export function convBn(x: tf.SymbolicTensor, name: string, options: ConvOptions): tf.SymbolicTensor {
+export function convBn(x: tf.SymbolicTensor, name: string, options: ConvOptions, seeds: InitSeeds): tf.SymbolicTensor {
   const conv = tf.layers.conv2d({
     name,
     filters: options.filters,
@@ -61,21 +59,21 @@ export function convBn(x: tf.SymbolicTensor, name: string, options: ConvOptions)
     strides: options.strides ?? 1,
     padding: options.padding ?? 'same',
     useBias: false,
-    kernelInitializer: kernelInitializer('heNormal'),
+    kernelInitializer: seeds.kernel('heNormal'),
   });
   const normalized = batchNorm(conv.apply(x) as tf.SymbolicTensor, `${name}_bn`);
   return activation(normalized, options.activation ?? 'relu', `${name}_relu`);
 }
 
 /** DepthwiseConv2D (no bias) -> BN -> activation. */
-export function depthwiseBn(x: tf.SymbolicTensor, name: string, strides: number, kind: Activation, depthMultiplier = 1): tf.SymbolicTensor {
-  const conv = tf.layers.depthwiseConv2d({ name, kernelSize: 3, strides, padding: 'same', useBias: false, depthMultiplier, depthwiseInitializer: kernelInitializer('glorotUniform') });
+export function depthwiseBn(x: tf.SymbolicTensor, name: string, strides: number, kind: Activation, seeds: InitSeeds, depthMultiplier = 1): tf.SymbolicTensor {
+  const conv = tf.layers.depthwiseConv2d({ name, kernelSize: 3, strides, padding: 'same', useBias: false, depthMultiplier, depthwiseInitializer: seeds.kernel('glorotUniform') });
   return activation(batchNorm(conv.apply(x) as tf.SymbolicTensor, `${name}_bn`), kind, `${name}_relu`);
 }
 
-export function classifier(x: tf.SymbolicTensor, classes: number, name = 'predictions'): tf.SymbolicTensor {
+export function classifier(x: tf.SymbolicTensor, classes: number, seeds: InitSeeds, name = 'predictions'): tf.SymbolicTensor {
   const pooled = x.shape.length === 4 ? (tf.layers.globalAveragePooling2d({ name: 'global_pool' }).apply(x) as tf.SymbolicTensor) : x;
-  return tf.layers.dense({ name, units: classes, activation: 'softmax', kernelInitializer: kernelInitializer('glorotUniform') }).apply(pooled) as tf.SymbolicTensor;
+  return tf.layers.dense({ name, units: classes, activation: 'softmax', kernelInitializer: seeds.kernel('glorotUniform') }).apply(pooled) as tf.SymbolicTensor;
 }
 
 export function input(shape: number[]): tf.SymbolicTensor {

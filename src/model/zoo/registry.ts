@@ -6,14 +6,15 @@ import { mlp } from './mlp.js';
 import { mobilenetV1 } from './mobilenet-v1.js';
 import { mobilenetV2 } from './mobilenet-v2.js';
 import type { ZooOptions } from './options.js';
-import { withSeed } from './blocks.js';
+import { InitSeeds } from './blocks.js';
 import { cifarResnet, smallResnet } from './resnet.js';
 import { vgg16 } from './vgg16.js';
 
 interface ZooEntry {
   description: string;
   defaults: ZooOptions;
-  build: (options: ZooOptions) => tf.LayersModel;
+  /** Builds the model; its initializers take their seeds from `seeds` in build order. */
+  build: (options: ZooOptions, seeds: InitSeeds) => tf.LayersModel;
 }
 
 const MNIST = { width: 1, inputShape: [28, 28, 1], classes: 10 };
@@ -23,8 +24,8 @@ const IMAGENET = { width: 1, inputShape: [224, 224, 3], classes: 1000 };
 export const ZOO: Record<string, ZooEntry> = {
   mlp: { description: 'two hidden dense layers with BN, for 28x28 digits', defaults: MNIST, build: mlp },
   cnn: { description: 'conv-BN-ReLU x3 (32, 64/2, 128/2), for 28x28 digits', defaults: MNIST, build: cnn },
-  resnet20: { description: 'CIFAR ResNet-20', defaults: CIFAR, build: (o) => cifarResnet(o, 20) },
-  resnet56: { description: 'CIFAR ResNet-56', defaults: CIFAR, build: (o) => cifarResnet(o, 56) },
+  resnet20: { description: 'CIFAR ResNet-20', defaults: CIFAR, build: (o, seeds) => cifarResnet(o, 20, seeds) },
+  resnet56: { description: 'CIFAR ResNet-56', defaults: CIFAR, build: (o, seeds) => cifarResnet(o, 56, seeds) },
   'resnet-small': { description: 'conv 64 + two basic blocks at 64 channels, full resolution', defaults: CIFAR, build: smallResnet },
   'mobilenet-v1': { description: 'MobileNetV1 (alpha = width)', defaults: IMAGENET, build: mobilenetV1 },
   'mobilenet-v2': { description: 'MobileNetV2 (alpha = width)', defaults: IMAGENET, build: mobilenetV2 },
@@ -73,7 +74,7 @@ export function zooOptions(name: string, given: Record<string, unknown> = {}): Z
 /** Builds a zoo model; the same seed gives the same initial weights in every process. */
 export function buildZooModel(name: string, given: Record<string, unknown> = {}, seed = 1): tf.LayersModel {
   const options = zooOptions(name, given);
-  return withSeed(seed, () => ZOO[name].build(options));
+  return ZOO[name].build(options, new InitSeeds(seed));
 }
 
 /** Parses `zoo:NAME?width=0.5&classes=10` into a name and raw options. */

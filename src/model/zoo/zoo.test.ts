@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../backend/select.js';
-import { buildZooModel, parseZooSpec, ZOO } from './registry.js';
+import { InitSeeds } from './blocks.js';
+import { cnn } from './cnn.js';
+import { buildZooModel, parseZooSpec, ZOO, zooOptions } from './registry.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -18,6 +20,15 @@ describe('zoo', () => {
     expect(expected).toBe(4_231_976);
     expect(trainableParams(model)).toBe(expected);
     tf.dispose(model.weights.map((w) => w.read()));
+  });
+
+  it('builders take their seed as an argument: the same seed gives the same weights, whatever was built in between', () => {
+    const weights = (model: tf.LayersModel) => model.weights.map((w) => Array.from(w.read().dataSync()));
+    const first = weights(buildZooModel('cnn', { width: 0.25 }, 3));
+    buildZooModel('mlp', { width: 0.25 }, 9);
+    expect(weights(buildZooModel('cnn', { width: 0.25 }, 3))).toEqual(first);
+    expect(weights(cnn(zooOptions('cnn', { width: 0.25 }), new InitSeeds(3)))).toEqual(first);
+    expect(weights(buildZooModel('cnn', { width: 0.25 }, 4))[0]).not.toEqual(first[0]);
   });
 
   it('parses zoo specs with options', () => {
