@@ -1,5 +1,7 @@
 import { benchBatchNormStatistics } from './bn-statistics.js';
 import { benchCost } from './cost.js';
+import { benchLatency, DEFAULT_LATENCY_BENCH, LATENCY_BENCH_MODELS, printLatencyBench } from './latency.js';
+import { benchImageFolderMemory } from './image-folder-memory.js';
 import { profileTrainStep } from './kernel-profile.js';
 import { benchQuality } from './quality.js';
 import { benchRegularizer } from './regularizer.js';
@@ -50,6 +52,26 @@ const BENCHES: Record<string, (json: boolean, args: string[]) => Promise<void>> 
     if (json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
     console.log(`cost of a ${result.layers}-layer model: ${result.countMs.toFixed(1)} ms per count, ${result.ratio.toFixed(2)}x the ${result.buildMs.toFixed(1)} ms it takes tfjs to build the model (mean of ${result.repeats})`);
   },
+  // npm run bench -- image-folder-memory [--images 20000] [--steps 20] [--batch 32] [--model mobilenet-v2] [--validation 0.02] [--bn-samples 512] [--dir /tmp/morphnet-image-folder-memory]
+  'image-folder-memory': async (json, args) => {
+    const option = optionOf(args);
+    const result = benchImageFolderMemory({
+      images: Number(option('--images') ?? 20_000),
+      classes: 10,
+      steps: Number(option('--steps') ?? 20),
+      batchSize: Number(option('--batch') ?? 32),
+      model: option('--model') ?? 'mobilenet-v2',
+      validationSplit: Number(option('--validation') ?? 0.02),
+      batchNormSamples: Number(option('--bn-samples') ?? 512),
+      dir: option('--dir') ?? '/tmp/morphnet-image-folder-memory',
+    });
+    if (json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
+    const o = result.options;
+    console.log(
+      `shrink of zoo:${o.model} (width 0.35, 224x224x3) over ${result.images} images, ${o.steps} steps of ${o.batchSize}, validation ${o.validationSplit}, BN statistics over ${o.batchNormSamples}: ` +
+        `peak RSS ${(result.peakRssBytes / 1024 ** 3).toFixed(2)} GB, ${result.seconds.toFixed(0)} s, exit ${result.exitCode}`,
+    );
+  },
   regularizer: async (json) => {
     const result = await benchRegularizer(10, 6);
     if (json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -73,6 +95,22 @@ const BENCHES: Record<string, (json: boolean, args: string[]) => Promise<void>> 
       console.log(`  ${c.model.padEnd(56)} ${c.backend.padEnd(10)} threads ${c.threads}  batch ${String(c.batch).padStart(3)}  ${spread(c.ms)}${torch}  (${c.blocks} x ${c.stepsPerBlock} steps)`);
     }
     if (!result.cases.some((c) => c.torchMs)) console.log('  (no PyTorch figures: /usr/bin/python3 has no torch; apt-get install python3-torch)');
+  },
+  // npm run bench -- latency [--models cnn,resnet20,mobilenet-v2?width=0.35] [--backend wasm] [--threads 2] [--batch 1] [--widths 5] [--repeats 9] [--out bench-latency]
+  latency: async (json, args) => {
+    const option = optionOf(args);
+    const d = DEFAULT_LATENCY_BENCH;
+    const result = await benchLatency({
+      models: option('--models')?.split(',') ?? LATENCY_BENCH_MODELS,
+      backend: (option('--backend') ?? d.backend) as BackendRequest,
+      threads: Number(option('--threads') ?? d.threads),
+      batch: Number(option('--batch') ?? d.batch),
+      widthSamples: Number(option('--widths') ?? d.widthSamples),
+      protocol: { ...d.protocol, repeats: Number(option('--repeats') ?? d.protocol.repeats) },
+      outDir: option('--out') ?? 'bench-latency',
+    });
+    if (json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
+    printLatencyBench(result);
   },
   // npm run bench -- quality [--dir sweeps/quality]: the sweep of README's quality table (needs dataset-fashion-mnist)
   quality: async (json, args) => {

@@ -17,9 +17,10 @@ const asText = (text: string) => text;
 
 export const SHRINK_FLAGS: ConfigFlag[] = [
   { flag: 'strength', key: 'shrink.strength', description: 'regularizer strength lambda, or auto', parse: asNumberOrAuto },
+  { flag: 'goal', key: 'shrink.goal', description: "cost to steer lambda toward: a share of the seed's (50%) or an amount (7.5M), instead of --strength", parse: asNumber },
   { flag: 'threshold', key: 'shrink.threshold', description: 'score under which a channel is dead', parse: asNumber },
   { flag: 'target', key: 'shrink.target', description: 'resource: flops | size | latency | activations', parse: asText },
-  { flag: 'regularizer', key: 'shrink.regularizer', description: 'channel scores: gamma | group-lasso', parse: asText },
+  { flag: 'regularizer', key: 'shrink.regularizer', description: 'channel scores: gamma | group-lasso | gates', parse: asText },
   { flag: 'hardware', key: 'shrink.hardware', description: 'hardware for the latency target', parse: asText },
   { flag: 'epochs', key: 'shrink.epochs', description: 'training epochs', parse: asNumber },
   { flag: 'steps', key: 'shrink.steps', description: 'training steps (instead of epochs)', parse: asNumber },

@@ -1,6 +1,6 @@
 import ora, { type Ora } from 'ora';
-import { requestThreads, type BackendChoice } from '../backend/select.js';
-import { describeValue, usageError } from '../errors.js';
+// Types only: loading backend/select.js loads tfjs, which `report` must not wait for (see threads-flag.ts).
+import type { BackendChoice } from '../backend/select.js';
 
 /**
  * How a command talks to the person running it. Progress and notices go to stderr and only
@@ -63,14 +63,6 @@ export function backendNotice(choice: BackendChoice): string {
 export function removedNotice(stage: string, paths: string[]): string {
   const one = paths.length === 1;
   return `${stage}: removed ${paths.length} result${one ? '' : 's'} made from the previous ${stage} (${one ? 'it no longer matches' : 'they no longer match'}): ${paths.join(', ')}`;
-}
-
-/** `--threads N` of commands that train without a config flag set (run, retrain). */
-export function applyThreadsFlag(text: string | undefined): void {
-  if (text === undefined) return;
-  const threads = Number(text);
-  if (!Number.isInteger(threads) || threads < 1) throw usageError(`--threads: expected a positive integer, received ${describeValue(text)}`, 'e.g. --threads 2 (default: all cores)');
-  requestThreads(threads);
 }
 
 /** `val acc 91.25%`, or `no validation set` for a run with data.validationSplit: 0, never `NaN%`. */

@@ -107,12 +107,27 @@ export function buildProgram(): Command {
     .requiredOption('-m, --model <model>', 'model.json, Keras .keras/.h5 file, or zoo:NAME[?width=..&classes=..]')
     .addOption(new Option('--format <format>', 'table (default) | json (same as --json)').choices(['table', 'json']))
     .option('--json', JSON_DESCRIPTION)
-    .option('--hardware <name>', 'hardware for the latency column')
+    .option('--hardware <name>', 'hardware for the latency column: K80 P4 T4 P100 V100 TPUv2, one defined in the config (-c), or a latency table (.json)')
+    .option('-c, --config <file>', 'config whose hardware: section defines --hardware')
     .option('--batch-size <n>', 'batch size for latency and activation memory', '1')
     .option('--input-shape <h,w,c>', 'override the model input shape')
     // Counting runs no training kernels, so cpu, the quickest backend to start, is the default here.
     .addOption(backendOption('tfjs backend to load the model on; cpu by default, as counting runs no kernels (auto picks tensorflow > wasm > cpu)').default('cpu'))
     .action(async (flags) => (await import('./commands/cost.js')).costCommand(flags));
+
+  program
+    .command('latency')
+    .description('time the model and each of its layers at sampled widths on a backend; writes a latency table for hardware: {NAME: {table: PATH}}')
+    .requiredOption('-m, --model <model>', 'model.json, Keras .keras/.h5 file, or zoo:NAME[?width=..&classes=..]')
+    .addOption(backendOption('the backend to time on (auto picks tensorflow > wasm > cpu)').default('auto'))
+    .option('--threads <n>', 'threads of the wasm backend (default: all cores)')
+    .option('--batch <n>', 'batch size of the timed inference', '1')
+    .option('-o, --output <file>', 'the table to write (default: latency/<model>-<backend>[-<threads>t].json)')
+    .option('--widths <n>', 'sampled widths per axis: n-1 fractions up to the seed width, and 150%', '5')
+    .option('--repeats <n>', 'timed samples per point (the median is kept, the interquartile range stated)', '9')
+    .option('--warmup <n>', 'untimed runs before the samples', '2')
+    .option('--json', `${JSON_DESCRIPTION}: the table`)
+    .action(async (flags) => (await import('./commands/latency.js')).latencyCommand(flags));
 
   return program;
 }

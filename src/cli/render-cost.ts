@@ -28,7 +28,10 @@ export function renderCostTable(report: CostReport): string {
     table.toString(),
     `total: ${t.macs.toLocaleString('en-US')} MACs (${formatSi(t.flops)} FLOPs), ${t.params.toLocaleString('en-US')} trainable params (${t.totalParams.toLocaleString('en-US')} in all), ${t.activations.toLocaleString('en-US')} activations`,
   ];
-  if (report.hardware) lines.push(`latency on ${report.hardware.name} at batch ${report.hardware.batchSize}: ${t.latency!.toPrecision(4)} ms (roofline)`);
+  if (report.hardware) {
+    const overhead = report.hardware.overheadMs !== undefined ? `, of which ${report.hardware.overheadMs.toPrecision(3)} ms outside the layers` : '';
+    lines.push(`latency on ${report.hardware.name} at batch ${report.hardware.batchSize}: ${t.latency!.toPrecision(4)} ms${overhead} (${report.hardware.latencyModel})`);
+  }
   const prunable = report.groups.filter((g) => !g.fixed);
   lines.push(`${report.groups.length} channel groups, ${prunable.length} prunable:`);
   for (const group of prunable) lines.push(`  group ${group.id} (${group.width} channels): ${group.layers.join(', ')}`);

@@ -24,6 +24,8 @@ export function renderReportTable(report: Report): string {
     stages.push([s.name, s.status, formatSi(s.cost.flops), formatSi(s.cost.params), accuracy(s.valAccuracy), accuracy(s.testAccuracy), s.multiplier !== undefined && Number.isFinite(s.multiplier) ? s.multiplier.toFixed(3) : '']);
   }
   const lines = [`run ${report.runDir} (${report.model}${report.backend ? `, backend ${report.backend}` : ''})`, layers.toString(), stages.toString(), ...report.stages.flatMap((s) => unfinishedLines(report.runDir, s))];
+  const goal = report.stages.find((s) => s.goal)?.goal;
+  if (goal) lines.push(`shrink steered lambda toward goal ${goal.text}; final lambda ${goal.finalLambda.toPrecision(3)}`);
   const c = report.comparison;
   if (c) {
     const delta = 100 * (c.morphnetAccuracy - c.baselineAccuracy);

@@ -132,3 +132,38 @@ describe('model.classes', () => {
     expect(resolveConfig({ model: { zoo: 'cnn', options: { classes: 3 } } }).model.options).toEqual({ classes: 3 });
   });
 });
+
+describe('shrink.goal', () => {
+  const shrinkOf = (shrink: Record<string, unknown>) => resolveConfig({ model: { zoo: 'cnn' }, shrink }).shrink;
+
+  it('takes a share of the seed cost or an amount with an SI suffix, and parses its own output again', () => {
+    expect(shrinkOf({ goal: '50%' }).goal).toBe('50%');
+    expect(shrinkOf({ goal: ' 12.5 % ' }).goal).toBe('12.5%');
+    expect(shrinkOf({ goal: '7.5M' }).goal).toBe(7.5e6);
+    expect(shrinkOf({ goal: 2e6 }).goal).toBe(2e6);
+    const resolved = resolveConfig({ model: { zoo: 'cnn' }, shrink: { goal: '50%' } });
+    expect(resolveConfig(resolved)).toEqual(resolved);
+    // Without a goal the strength is auto, as before; a goal leaves it unset.
+    expect(shrinkOf({}).strength).toBeUndefined();
+    expect(shrinkOf({ strength: 3e-8 }).strength).toBe(3e-8);
+  });
+
+  it('refuses shares outside (0%, 100%) and amounts that are not positive, naming the key', () => {
+    expect(() => shrinkOf({ goal: '150%' })).toThrow(/shrink\.goal: expected a share of the seed's cost between 0% and 100%/);
+    expect(() => shrinkOf({ goal: '0%' })).toThrow(/shrink\.goal/);
+    expect(() => shrinkOf({ goal: 'half' })).toThrow(/shrink\.goal: expected a share of the seed's cost such as 50%, or a positive amount/);
+    expect(() => shrinkOf({ goal: -5 })).toThrow(/shrink\.goal/);
+  });
+
+  it('refuses a goal and a strength together, naming both keys (exit code 2)', () => {
+    let error: unknown;
+    try {
+      shrinkOf({ goal: '50%', strength: 3e-8 });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigInvalidError);
+    expect((error as ConfigInvalidError).exitCode).toBe(2);
+    expect((error as Error).message).toMatch(/shrink: expected either shrink\.goal .* or shrink\.strength .*, not both/);
+  });
+});

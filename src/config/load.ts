@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { LineCounter, parseDocument, isMap, type Document } from 'yaml';
 import type { z } from 'zod';
 import { MorphnetError, describeValue } from '../errors.js';
 import { closestKey } from './closest-key.js';
 import { configSchema, type MorphnetConfig } from './schema.js';
+import { resolveTablePaths } from './table-paths.js';
 
 /** One problem found in a config, located in the file when it came from one. */
 export interface ConfigProblem {
@@ -154,5 +156,5 @@ export function loadConfigFile(fileName: string, overrides: ConfigOverrides = {}
       }),
     );
   }
-  return resolveConfig(document.toJS(), overrides, fileName, document, lineCounter);
+  return resolveTablePaths(resolveConfig(document.toJS(), overrides, fileName, document, lineCounter), dirname(fileName));
 }

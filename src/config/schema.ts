@@ -21,9 +21,29 @@ const resourceAmount = z
     return parsed;
   });
 
+/**
+ * shrink.goal: a share of the seed's cost ("50%", kept as that text) or an amount of the target
+ * resource (a number, SI suffixes allowed: "7.5M"). The output parses again as input.
+ */
+const shrinkGoal = z
+  .union([z.number(), z.string()])
+  .transform((value, ctx) => {
+    const percent = typeof value === 'string' ? /^\s*(\d+(?:\.\d*)?|\.\d+)\s*%\s*$/.exec(value) : null;
+    if (percent) {
+      const share = Number(percent[1]);
+      if (share > 0 && share < 100) return `${share}%`;
+      ctx.addIssue({ code: 'custom', message: 'expected a share of the seed\'s cost between 0% and 100% (exclusive)' });
+      return z.NEVER;
+    }
+    const amount = parseSiNumber(value);
+    if (amount !== undefined && amount > 0) return amount;
+    ctx.addIssue({ code: 'custom', message: "expected a share of the seed's cost such as 50%, or a positive amount of the target resource with an optional SI suffix (7.5M, 2e6)" });
+    return z.NEVER;
+  });
+
 export const DATASET_KINDS = ['mnist', 'idx', 'npy', 'image-folder', 'csv', 'synthetic'] as const;
 export const OPTIMIZER_NAMES = ['sgd', 'momentum', 'adam', 'rmsprop'] as const;
-export const REGULARIZER_SOURCES = ['gamma', 'group-lasso'] as const;
+export const REGULARIZER_SOURCES = ['gamma', 'group-lasso', 'gates'] as const;
 export const RESOURCE_TARGETS = ['flops', 'size', 'latency', 'activations'] as const;
 export const SCHEDULES = ['constant', 'step', 'cosine'] as const;
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -66,8 +86,10 @@ const dataSchema = z.strictObject({
   batchSize: positiveInt.default(64),
   /** Use at most this many training samples (handy for quick runs). */
   limit: positiveInt.optional(),
-  /** Scale raw inputs: divide by 255 for 8-bit data, standardise per feature, or leave as read. */
-  normalize: z.enum(['auto', 'scale255', 'standardize', 'none']).default('auto'),
+  /** Scale raw inputs: divide by 255 for 8-bit data, standardise, x / 127 - 1 (Teachable Machine's [-1, 1]), or leave as read. */
+  normalize: z.enum(['auto', 'scale255', 'standardize', 'teachable-machine', 'none']).default('auto'),
+  /** Training batches only, seeded per epoch and batch: random crop from the image zero-padded by `crop` pixels, left-right flips. */
+  augment: z.strictObject({ crop: z.number().int().min(0).default(0), flip: z.boolean().default(false) }).optional(),
   /** csv: the column holding the class label (name or 0-based index). */
   labelColumn: z.union([z.string(), z.number().int().min(0)]).optional(),
   /** synthetic: sample count, class count and sample shape. */
@@ -80,8 +102,10 @@ const shrinkSchema = z.strictObject({
   regularizer: z.enum(REGULARIZER_SOURCES).default('gamma'),
   target: z.enum(RESOURCE_TARGETS).default('flops'),
   hardware: z.string().nullable().default(null),
-  /** lambda; 0 turns the regularizer off (a baseline with the same training). */
-  strength: z.union([z.literal('auto'), z.number().min(0)]).default('auto'),
+  /** lambda; 0 turns the regularizer off (a baseline with the same training). Absent: auto, unless `goal` is given. */
+  strength: z.union([z.literal('auto'), z.number().min(0)]).optional(),
+  /** Instead of a strength: lambda is steered toward this cost, then held (train/lambda-controller.ts). */
+  goal: shrinkGoal.optional(),
   threshold: z.number().gt(0).lt(1).default(0.01),
   l1Fraction: z.number().min(0).max(1).default(0),
   epochs: positiveInt.default(3),
@@ -89,6 +113,8 @@ const shrinkSchema = z.strictObject({
   optimizer: optimizerSchema.default({ name: 'momentum', learningRate: 0.01, momentum: 0.9 }),
   exportEvery: positiveInt.default(100),
   checkpointEvery: positiveInt.default(200),
+}).refine((shrink) => shrink.goal === undefined || shrink.strength === undefined, {
+  message: 'expected either shrink.goal (lambda steered toward a cost) or shrink.strength (a fixed lambda), not both; remove one of the two keys',
 });
 
 const expandSchema = z.strictObject({
@@ -101,6 +127,8 @@ const expandSchema = z.strictObject({
   maxWidth: positiveInt.optional(),
   /** After the multiplier, add single channels while the budget allows (false: the pure multiplier). */
   fill: z.boolean().default(true),
+  /** Widths in multiples of N (structure/round-widths.ts), rounded down where the budget needs it. */
+  roundTo: positiveInt.optional(),
 });
 
 const retrainSchema = z.strictObject({
@@ -122,10 +150,27 @@ const evaluationSchema = z.strictObject({
   batchNormSamples: positiveInt.default(4096),
 });
 
-const hardwareSchema = z.strictObject({
-  peakGflops: z.number().positive(),
-  bandwidthGBps: z.number().positive(),
-});
+/**
+ * A hardware for the latency resource: a roofline (peakGflops and bandwidthGBps), or a latency
+ * table measured by `morphnet latency` (`table`, relative to the config file), optionally with
+ * the backend, threads and batch it must have been measured with.
+ */
+const hardwareSchema = z
+  .strictObject({
+    peakGflops: z.number().positive().optional(),
+    bandwidthGBps: z.number().positive().optional(),
+    table: z.string().min(1).optional(),
+    backend: z.enum(['tensorflow', 'wasm', 'cpu']).optional(),
+    threads: positiveInt.optional(),
+    batch: positiveInt.optional(),
+  })
+  .refine(
+    (h) =>
+      h.table !== undefined
+        ? h.peakGflops === undefined && h.bandwidthGBps === undefined
+        : h.peakGflops !== undefined && h.bandwidthGBps !== undefined && h.backend === undefined && h.threads === undefined && h.batch === undefined,
+    { message: 'expected either peakGflops and bandwidthGBps (a roofline), or table: PATH (measured by morphnet latency; optionally with backend, threads, batch)' },
+  );
 
 export const configSchema = z.strictObject({
   model: modelSchema,

@@ -2,7 +2,11 @@ import type { ChannelAnalysis } from '../graph/channel-groups.js';
 import type { ParamCount, ResourceTerm, SlotRef } from '../graph/handlers/handler.js';
 import { handlerFor } from '../graph/handlers/registry.js';
 import { spatialSize, type GraphNode } from '../graph/types.js';
-import type { Hardware } from './hardware.js';
+import { latencyModelOf, type Hardware } from './hardware.js';
+import type { LayerAtWidths } from './latency-model.js';
+import { scaleForm, type LinearForm } from './linear-form.js';
+
+export type { LinearForm } from './linear-form.js';
 
 export const RESOURCES = ['flops', 'size', 'latency', 'activations'] as const;
 export type Resource = (typeof RESOURCES)[number];
@@ -20,7 +24,7 @@ export interface LayerCost {
   totalParams: number;
   activations: number;
   activationElements: number;
-  /** Roofline latency at the given batch size, in ms; present when hardware was given. */
+  /** Latency at the given batch size, in ms (roofline, or a measured table); present when hardware was given. */
   latency?: number;
 }
 
@@ -32,14 +36,6 @@ export interface CostOptions {
   /** Layers that are not built (removed with a width-0 branch): they cost nothing. */
   excludedLayers?: ReadonlySet<string>;
 }
-
-/**
- * A linear form over channel scores: sum of weight * score[c] over the listed components.
- * The regularizer is one such form; the cost is the same formula evaluated on numbers.
- */
-export type LinearForm = Array<{ components: Int32Array; weight: number }>;
-
-const scaleForm = (form: LinearForm, k: number): LinearForm => form.map((p) => ({ components: p.components, weight: p.weight * k }));
 
 interface Counts {
   aliveIn: number;
@@ -164,10 +160,32 @@ export class CostModel {
     return BYTES_PER_ELEMENT * (batchSize * (inElements + outElements) + this.sumTerms(layer, layer.weightTerms, alive));
   }
 
-  private latencyMs(layer: PreparedLayer, alive: Float64Array, hardware: Hardware, batchSize: number) {
-    const computeMs = (2 * batchSize * this.sumTerms(layer, layer.macTerms, alive)) / (hardware.peakGflops * 1e6);
-    const memoryMs = this.bytes(layer, alive, batchSize) / (hardware.bandwidthGBps * 1e6);
-    return { computeMs, memoryMs, latency: Math.max(computeMs, memoryMs) };
+  /** Bytes a layer moves in differentiable form: its activations' channels and its weight terms. */
+  private bytesForm(layer: PreparedLayer, alive: Float64Array, batchSize: number): LinearForm {
+    const input = layer.inputComponents ? scaleForm(this.softCount(layer.inputComponents, 1), batchSize * spatialSize(layer.node.inputShapes[0])) : [];
+    const output = scaleForm(this.softCount(layer.outputComponents, 1), batchSize * spatialSize(layer.node.outputShape));
+    return scaleForm([...input, ...output, ...this.formTerms(layer, layer.weightTerms, alive)], BYTES_PER_ELEMENT);
+  }
+
+  /** A layer at the given alive channels, as latency models see it. */
+  private atWidths(layer: PreparedLayer, alive: Float64Array, batchSize: number): LayerAtWidths {
+    return {
+      node: layer.node,
+      isFlopLayer: layer.macTerms.length > 0,
+      inWidth: this.aliveCount(layer.inputComponents, 1, alive),
+      outWidth: this.aliveCount(layer.outputComponents, 1, alive),
+      batchSize,
+      macs: () => this.sumTerms(layer, layer.macTerms, alive),
+      bytes: () => this.bytes(layer, alive, batchSize),
+      macForm: () => this.formTerms(layer, layer.macTerms, alive),
+      bytesForm: () => this.bytesForm(layer, alive, batchSize),
+      inputForm: () => (layer.inputComponents ? this.softCount(layer.inputComponents, 1) : []),
+      outputForm: () => this.softCount(layer.outputComponents, 1),
+    };
+  }
+
+  private latencyMs(layer: PreparedLayer, alive: Float64Array, hardware: Hardware, batchSize: number): number {
+    return latencyModelOf(hardware).layerMs(this.atWidths(layer, alive, batchSize));
   }
 
   /** A layer's parameters as Keras counts them: its weight terms (trainable) and non-trainable terms. */
@@ -185,7 +203,7 @@ export class CostModel {
   evaluate(alive: Float64Array = this.allAlive(), options: CostOptions = {}): { layers: LayerCost[]; totals: CostTotals } {
     const batchSize = options.batchSize ?? 1;
     const totals: CostTotals = { macs: 0, flops: 0, params: 0, totalParams: 0, activations: 0, activationElements: 0 };
-    if (options.hardware) totals.latency = 0;
+    if (options.hardware) totals.latency = latencyModelOf(options.hardware).overheadMs;
     const layers = this.builtLayers(options).map((layer) => {
       const { node } = layer;
       const aliveOut = this.aliveCount(layer.outputComponents, 1, alive);
@@ -203,7 +221,7 @@ export class CostModel {
         activations: isFlopLayer ? aliveOut : 0,
         activationElements: isFlopLayer ? spatialSize(node.outputShape) * aliveOut : 0,
       };
-      if (options.hardware) cost.latency = isFlopLayer ? this.latencyMs(layer, alive, options.hardware, batchSize).latency : 0;
+      if (options.hardware) cost.latency = this.latencyMs(layer, alive, options.hardware, batchSize);
       for (const key of Object.keys(totals) as Array<keyof CostTotals>) totals[key] = (totals[key] ?? 0) + (cost[key] ?? 0);
       return cost;
     });
@@ -223,7 +241,7 @@ export class CostModel {
       case 'latency': {
         const hardware = options.hardware;
         if (!hardware) return NaN;
-        return built.reduce((sum, layer) => sum + (layer.macTerms.length > 0 ? this.latencyMs(layer, alive, hardware, options.batchSize ?? 1).latency : 0), 0);
+        return built.reduce((sum, layer) => sum + this.latencyMs(layer, alive, hardware, options.batchSize ?? 1), latencyModelOf(hardware).overheadMs);
       }
     }
   }
@@ -240,8 +258,8 @@ export class CostModel {
       for (const { components, weight } of form) for (const c of components) weights[c] += weight * scale;
     };
     for (const layer of this.layers) {
-      // Only FLOP layers cost FLOPs, activations and latency; a BN layer's scale and offset are size.
-      if (layer.macTerms.length === 0 && !(resource === 'size' && layer.weightTerms.length > 0)) continue;
+      // Only FLOP layers cost FLOPs and activations; a BN layer's scale and offset are size; the latency model says what a layer costs.
+      if (layer.macTerms.length === 0 && resource !== 'latency' && !(resource === 'size' && layer.weightTerms.length > 0)) continue;
       switch (resource) {
         case 'flops':
           accumulate(this.formTerms(layer, layer.macTerms, alive), 2);
@@ -252,19 +270,9 @@ export class CostModel {
         case 'activations':
           accumulate(this.softCount(layer.outputComponents, 1), 1);
           break;
-        case 'latency': {
-          const hardware = options.hardware!;
-          const { computeMs, memoryMs } = this.latencyMs(layer, alive, hardware, batchSize);
-          if (computeMs >= memoryMs) {
-            accumulate(this.formTerms(layer, layer.macTerms, alive), (2 * batchSize) / (hardware.peakGflops * 1e6));
-          } else {
-            const perByte = BYTES_PER_ELEMENT / (hardware.bandwidthGBps * 1e6);
-            if (layer.inputComponents) accumulate(this.softCount(layer.inputComponents, 1), perByte * batchSize * spatialSize(layer.node.inputShapes[0]));
-            accumulate(this.softCount(layer.outputComponents, 1), perByte * batchSize * spatialSize(layer.node.outputShape));
-            accumulate(this.formTerms(layer, layer.weightTerms, alive), perByte);
-          }
+        case 'latency':
+          accumulate(latencyModelOf(options.hardware!).layerForm(this.atWidths(layer, alive, batchSize)), 1);
           break;
-        }
       }
     }
     for (let c = 0; c < weights.length; c++) if (this.analysis.componentFixed[c]) weights[c] = 0;

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { analyzeChannels, type ChannelAnalysis } from '../graph/channel-groups.js';
 import { buildLayerGraph } from '../graph/build-graph.js';
 import { CostModel, type CostOptions, type CostTotals, type LayerCost } from './cost-model.js';
+import { isTableHardware, latencyModelOf, type Hardware } from './hardware.js';
 
 /** Stated in every cost output, so numbers are never read with the wrong convention. */
 export const COUNTING_CONVENTIONS = {
@@ -11,7 +12,7 @@ export const COUNTING_CONVENTIONS = {
   totalParams: 'params plus non-trainable ones (BN moving statistics), as model.countParams() does',
   activations: 'output channels of FLOP layers (MorphNet activation cost)',
   activationElements: 'H*W*C of the outputs of FLOP layers, summed',
-  latency: 'roofline per FLOP layer, max(FLOPs / peak, bytes / bandwidth), float32, in ms at the batch size',
+  latency: 'roofline per FLOP layer, max(FLOPs / peak, bytes / bandwidth), float32, in ms at the batch size; with a measured table (hardware: {NAME: {table: ...}}), every layer interpolated from the table plus its overhead once',
 };
 
 export interface GroupSummary {
@@ -25,11 +26,30 @@ export interface GroupSummary {
 
 export interface CostReport {
   conventions: typeof COUNTING_CONVENTIONS;
-  hardware?: { name: string; peakGflops: number; bandwidthGBps: number; batchSize: number };
+  hardware?: HardwareSummary;
   totals: CostTotals;
   layers: LayerCost[];
   groups: GroupSummary[];
   barriers: Array<{ name: string; className: string; reason: string }>;
+}
+
+/** The hardware of a cost output: a roofline's peak and bandwidth, or a table's path and overhead. */
+export interface HardwareSummary {
+  name: string;
+  /** `roofline`, or `measured on wasm, 2 threads at batch 1 (PATH)`. */
+  latencyModel: string;
+  batchSize: number;
+  peakGflops?: number;
+  bandwidthGBps?: number;
+  table?: string;
+  /** A table's time outside the layers, included once in the total latency. */
+  overheadMs?: number;
+}
+
+export function summarizeHardware(hardware: Hardware, batchSize: number): HardwareSummary {
+  const latencyModel = latencyModelOf(hardware).description;
+  if (isTableHardware(hardware)) return { name: hardware.name, latencyModel, batchSize, table: hardware.path, overheadMs: hardware.table.overheadMs };
+  return { name: hardware.name, latencyModel, batchSize, peakGflops: hardware.peakGflops, bandwidthGBps: hardware.bandwidthGBps };
 }
 
 export function summarizeGroups(analysis: ChannelAnalysis): GroupSummary[] {
@@ -50,7 +70,7 @@ export function countModel(model: tf.LayersModel, options: CostOptions & { input
   const { layers, totals } = costModel.evaluate(costModel.allAlive(), options);
   return {
     conventions: COUNTING_CONVENTIONS,
-    ...(options.hardware ? { hardware: { ...options.hardware, batchSize: options.batchSize ?? 1 } } : {}),
+    ...(options.hardware ? { hardware: summarizeHardware(options.hardware, options.batchSize ?? 1) } : {}),
     totals,
     layers,
     groups: summarizeGroups(analysis),

@@ -9,9 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config/load.js';
 import type { DataConfig } from '../config/schema.js';
 import { MorphnetError } from '../errors.js';
+import { readAllSamples } from './dataset.js';
 import { loadDataset } from './load.js';
 import { loadMnist } from './sources/mnist.js';
 import { epochOrder } from './split.js';
+import { npyBytes } from './test-fixtures.js';
 
 const dataConfig = (data: Record<string, unknown>): DataConfig => resolveConfig({ model: { zoo: 'cnn' }, data }).data;
 const tempDir = () => mkdtempSync(join(tmpdir(), 'morphnet-data-'));
@@ -23,19 +25,6 @@ function idxBytes(type: number, shape: number[], values: number[]): Buffer {
   header.writeUInt8(shape.length, 3);
   shape.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
   return Buffer.concat([header, Buffer.from(values)]);
-}
-
-/** A minimal .npy (version 1.0) writer for float32 or int64 little-endian arrays. */
-function npyBytes(shape: number[], values: number[], dtype: '<f4' | '<i8'): Uint8Array {
-  let header = `{'descr': '${dtype}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  header = header.padEnd(Math.ceil((header.length + 11) / 64) * 64 - 11) + '\n';
-  const body = dtype === '<f4' ? Buffer.from(new Float32Array(values).buffer) : Buffer.from(new BigInt64Array(values.map(BigInt)).buffer);
-  const prefix = Buffer.alloc(10);
-  prefix.writeUInt8(0x93, 0);
-  prefix.write('NUMPY', 1);
-  prefix.writeUInt8(1, 6);
-  prefix.writeUInt16LE(header.length, 8);
-  return Buffer.concat([prefix, Buffer.from(header), body]);
 }
 
 describe('data sources', () => {
@@ -58,7 +47,7 @@ describe('data sources', () => {
     const data = loadDataset(dataConfig({ dataset: 'idx', path: dir, validationSplit: 0.25 }), 1, { inputShape: [2, 2, 1], numClasses: 3 });
     expect(data.train.count).toBe(3);
     expect(data.validation.count).toBe(1);
-    const all = [...data.train.x, ...data.validation.x].sort((a, b) => a - b);
+    const all = [...readAllSamples(data.train), ...readAllSamples(data.validation)].sort((a, b) => a - b);
     expect(all[all.length - 1]).toBeCloseTo(150 / 255, 6);
   });
 
@@ -72,7 +61,8 @@ describe('data sources', () => {
     writeFileSync(npz, zipSync({ 'x_train.npy': npyBytes([2, 2], [1, 2, 3, 4], '<f4'), 'y_train.npy': npyBytes([2, 2], [0, 1, 1, 0], '<f4') }));
     const zipped = loadDataset(dataConfig({ dataset: 'npy', path: npz, validationSplit: 0, normalize: 'none' }), 1, { inputShape: [2], numClasses: 2 });
     const byFirst = new Map<number, number>();
-    for (let i = 0; i < 2; i++) byFirst.set(zipped.train.x[i * 2], zipped.train.labels[i]);
+    const values = readAllSamples(zipped.train);
+    for (let i = 0; i < 2; i++) byFirst.set(values[i * 2], zipped.train.labels[i]);
     expect(byFirst.get(1)).toBe(1); // [0, 1] one-hot -> class 1
     expect(byFirst.get(3)).toBe(0);
   });
@@ -102,7 +92,8 @@ describe('data sources', () => {
     expect(data.classNames).toEqual(['Ankle boot, leather', 'Shirt "Oxford", blue', 'T-shirt\ntop']);
     expect(data.train.count).toBe(3);
     const featuresByLabel = new Map<number, number[]>();
-    for (let i = 0; i < 3; i++) featuresByLabel.set(data.train.labels[i], [data.train.x[2 * i], data.train.x[2 * i + 1]]);
+    const values = readAllSamples(data.train);
+    for (let i = 0; i < 3; i++) featuresByLabel.set(data.train.labels[i], [values[2 * i], values[2 * i + 1]]);
     expect(featuresByLabel.get(0)).toEqual([0, 255]);
     expect(featuresByLabel.get(1)).toEqual([0.5, -1.25]);
     expect(featuresByLabel.get(2)).toEqual([3, 4]);
@@ -130,14 +121,15 @@ describe('data sources', () => {
     }
     const data = loadDataset(dataConfig({ dataset: 'image-folder', path: root, validationSplit: 0 }), 1, { inputShape: [2, 2, 1], numClasses: 2 });
     expect(data.train.count).toBe(4);
-    for (let i = 0; i < 4; i++) expect(data.train.x[i * 4]).toBeCloseTo(data.train.labels[i], 1);
+    const values = readAllSamples(data.train);
+    for (let i = 0; i < 4; i++) expect(values[i * 4]).toBeCloseTo(data.train.labels[i], 1);
   });
 
   it('makes synthetic data deterministic for a seed', () => {
     const config = dataConfig({ dataset: 'synthetic', samples: 20 });
     const a = loadDataset(config, 7, { inputShape: [3], numClasses: 4 });
     const b = loadDataset(config, 7, { inputShape: [3], numClasses: 4 });
-    expect(Array.from(a.train.x)).toEqual(Array.from(b.train.x));
+    expect(Array.from(readAllSamples(a.train))).toEqual(Array.from(readAllSamples(b.train)));
     expect(a.train.count + a.validation.count).toBe(20);
   });
 

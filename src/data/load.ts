@@ -1,6 +1,7 @@
 import type { DataConfig } from '../config/schema.js';
 import { dataError } from '../errors.js';
 import { sampleSize, selectSamples, type Dataset, type RawDataset, type Samples, type SourceOptions } from './dataset.js';
+import type { AugmentOptions } from './augment.js';
 import { applyNormalization, planNormalization } from './normalize.js';
 import { loadCsv } from './sources/csv.js';
 import { loadIdx } from './sources/idx.js';
@@ -25,6 +26,8 @@ export const DATA_SOURCES: Record<DataConfig['dataset'], (options: SourceOptions
 export interface ModelShape {
   inputShape: number[];
   numClasses: number;
+  /** Names of the output units in order, when the model comes with them (a Teachable Machine metadata.json's labels). */
+  classNames?: string[];
 }
 
 /**
@@ -60,6 +63,18 @@ function checkClassCount(raw: RawDataset, numClasses: number) {
   throw dataError(`${raw.name} has ${raw.numClasses} classes but the model has ${numClasses} outputs; expected as many outputs as classes`, classesHint(raw.numClasses, numClasses));
 }
 
+/** data.augment shifts and mirrors images: it needs [height, width, channels] samples wider and taller than the crop. */
+function checkAugment(augment: DataConfig['augment'], shape: number[]): AugmentOptions | undefined {
+  if (!augment || (!augment.crop && !augment.flip)) return undefined;
+  if (shape.length !== 3) {
+    throw dataError(`data.augment: crops and flips need image samples [height, width, channels], the model input is [${shape}]`, 'remove data.augment for non-image data');
+  }
+  if (augment.crop >= Math.min(shape[0], shape[1])) {
+    throw dataError(`data.augment.crop: expected fewer pixels than the image side (${Math.min(shape[0], shape[1])}), received ${augment.crop}`, 'use a small crop such as 4 (CIFAR-style) or 0');
+  }
+  return augment;
+}
+
 /** Reads the data as its source gives it (shaped for the model's input), before any check against the model. */
 export function readDataset(config: DataConfig, seed: number, model: ModelShape): RawDataset {
   return DATA_SOURCES[config.dataset]({
@@ -67,6 +82,7 @@ export function readDataset(config: DataConfig, seed: number, model: ModelShape)
     seed,
     modelInputShape: model.inputShape,
     modelClasses: model.numClasses,
+    modelClassNames: model.classNames,
     labelColumn: config.labelColumn,
     samples: config.samples,
     classes: config.classes,
@@ -91,6 +107,7 @@ export function loadDataset(config: DataConfig, seed: number, model: ModelShape,
     train,
     validation,
     test,
+    augment: checkAugment(config.augment, train.shape),
     summary: {
       source: raw.name,
       train: train.count,

@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { CostModel, CostOptions, Resource } from '../cost/cost-model.js';
 import { groupScores, referenceScale } from './channel-scores.js';
+import { openProbability } from './gates.js';
 import type { GroupSources, SourceKind } from './sources.js';
 
 export interface RegularizerOptions {
-  kind: SourceKind;
+  /** gates: each group's single source is a ChannelGate's logits, scored by its open probability (gates.ts). */
+  kind: SourceKind | 'gates';
   target: Resource;
   threshold: number;
   l1Fraction: number;
@@ -33,14 +35,17 @@ export class NetworkRegularizer {
     readonly groups: GroupSources[],
     readonly options: RegularizerOptions,
   ) {
-    this.scales = groups.map((entry) => entry.sources.map((source) => referenceScale(source, options.kind, options.l1Fraction)));
+    const kind = options.kind;
+    this.scales = groups.map((entry) => entry.sources.map((source) => (kind === 'gates' ? 1 : referenceScale(source, kind, options.l1Fraction))));
     this.alive = costModel.allAlive();
     this.refreshWeights();
   }
 
   /** Scores of every regularized group, in `groups` order (differentiable). */
   groupScoreTensors(): tf.Tensor1D[] {
-    return this.groups.map((entry, i) => groupScores(entry, this.options.kind, this.options.l1Fraction, this.scales[i]));
+    const kind = this.options.kind;
+    if (kind === 'gates') return this.groups.map((entry) => openProbability(entry.sources[0].variable.read() as tf.Tensor1D));
+    return this.groups.map((entry, i) => groupScores(entry, kind, this.options.l1Fraction, this.scales[i]));
   }
 
   /** R(theta), unscaled; call inside a gradient tape. */

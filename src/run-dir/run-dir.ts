@@ -53,6 +53,8 @@ export function runDirLayout(root: string) {
     stageMetrics: (stage: Stage) => join(root, stage, 'metrics.jsonl'),
     /** A finished stage's summary (cost, accuracy), which report reads. */
     stageResult: (stage: Stage) => join(root, stage, 'result.json'),
+    /** The structure a trained stage builds, where it is not expand's (baseline/structure.json: the uniform baseline). */
+    stageStructure: (stage: Stage) => join(root, stage, 'structure.json'),
     reportJson: join(root, 'report.json'),
     reportHtml: join(root, 'report.html'),
     /** Where `morphnet export` writes without -o: `retrain.keras`, `pruned.h5`, `baseline-tfjs/`, ... */

@@ -1,5 +1,6 @@
 import { initBackend, type BackendRequest } from '../backend/select.js';
-import { resolveHardware } from '../cost/hardware.js';
+import { loadConfigFile } from '../config/load.js';
+import { isTableHardware, resolveHardware, type Hardware } from '../cost/hardware.js';
 import { countModel, type CostReport } from '../cost/count-model.js';
 import { describeValue, usageError } from '../errors.js';
 import { loadModel, modelSourceFromSpec } from '../model/load.js';
@@ -10,11 +11,27 @@ export interface CostRequest {
   batchSize?: number;
   inputShape?: number[];
   backend?: BackendRequest;
+  /** A config whose `hardware:` section defines the hardware name. */
+  configPath?: string;
+}
+
+/** The hardware to cost latency on; a measured table only at the batch it was measured at. */
+function costHardware(request: CostRequest): Hardware | undefined {
+  if (!request.hardware) return undefined;
+  const hardware = resolveHardware(request.hardware, request.configPath ? loadConfigFile(request.configPath).hardware : {});
+  const batchSize = request.batchSize ?? 1;
+  if (isTableHardware(hardware) && hardware.table.batch !== batchSize) {
+    throw usageError(
+      `--batch-size ${batchSize}: latency table ${hardware.path} was measured at batch ${hardware.table.batch}`,
+      `pass --batch-size ${hardware.table.batch}, or measure the table at batch ${batchSize} with morphnet latency --batch ${batchSize}`,
+    );
+  }
+  return hardware;
 }
 
 /** `morphnet cost`: counts any model, no training. */
 export async function costStage(request: CostRequest): Promise<CostReport> {
-  const hardware = request.hardware ? resolveHardware(request.hardware) : undefined;
+  const hardware = costHardware(request);
   await initBackend(request.backend ?? 'cpu');
   const model = await loadModel(modelSourceFromSpec(request.model));
   return countModel(model, { hardware, batchSize: request.batchSize, inputShape: request.inputShape });

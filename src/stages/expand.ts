@@ -1,22 +1,17 @@
-import { join } from 'node:path';
-import { initBackend, type BackendChoice } from '../backend/select.js';
+import type { BackendChoice } from '../backend/select.js';
 import type { MorphnetConfig } from '../config/schema.js';
-import { CostModel, type CostOptions, type Resource } from '../cost/cost-model.js';
+import type { CostOptions, Resource } from '../cost/cost-model.js';
 import { resolveHardware } from '../cost/hardware.js';
 import { formatSi } from '../config/si-number.js';
 import { MorphnetError, usageError } from '../errors.js';
-import { analyzeChannels, type ChannelAnalysis } from '../graph/channel-groups.js';
-import { buildLayerGraph } from '../graph/build-graph.js';
-import { registerFileRouters } from '../model/file-io.js';
-import { describeModelSource, loadModel } from '../model/load.js';
 import { writeJsonAtomic } from '../run-dir/atomic.js';
-import { requireStage, RunDir, runDirLayout } from '../run-dir/run-dir.js';
-import { readShrinkStructure } from '../structure/read-structure.js';
-import { structureTopology } from '../structure/topology.js';
-import { buildStructure, type StructureFile } from '../structure/structure-file.js';
-import { modelSourceOf } from './experiment.js';
+import { RunDir } from '../run-dir/run-dir.js';
+import { RunState } from '../run-state/run-state.js';
+import { StructureCosting } from '../structure/cost-of.js';
 import { fitBudget, type FilledChannel } from '../structure/fill-budget.js';
-import { aliveForWidths, scaleWidths, type GroupWidths } from '../structure/width-multiplier.js';
+import { structureFile, structureOfFile, type ExpandedStructure } from '../structure/structure-file.js';
+import { seedStructure, widthsOf, withWidths } from '../structure/structure.js';
+import { scaleWidths, type GroupWidths } from '../structure/width-multiplier.js';
 
 /** A budget in one resource, or a fixed multiplier. */
 export type ExpandTarget = { resource: Resource; value: number } | { multiplier: number };
@@ -40,17 +35,6 @@ export interface ExpandEvents {
   warning?(message: string): void;
   /** Results of the previous expanded structure that were removed because they no longer match it. */
   removed?(paths: string[]): void;
-}
-
-export interface ExpandedStructure extends StructureFile {
-  multiplier: number;
-  target: { resource: Resource; value: number } | { multiplier: number };
-  achieved: number;
-  slack: number;
-  /** Whether single channels were added after the multiplier (absent in structures from before the fill). */
-  fill?: boolean;
-  /** Channels added one at a time after the multiplier, in order, with each group's new width. */
-  filled: FilledChannel[];
 }
 
 /** The expand keys that set a budget, and the resource each one bounds (flags are their kebab-case forms). */
@@ -81,18 +65,6 @@ export function formatResourceAmount(resource: Resource, value: number): string 
   return `${formatSi(value)} ${unit[resource]}`;
 }
 
-/** The seed model of a run dir and its channel analysis. */
-export async function loadRunSeed(runDir: string, config: MorphnetConfig, onBackend?: (choice: BackendChoice) => void) {
-  onBackend?.(await initBackend(config.backend, config.threads));
-  registerFileRouters();
-  const model = await loadModel({ path: join(runDirLayout(runDir).seedModel, 'model.json') });
-  return { model, analysis: analyzeChannels(buildLayerGraph(model)) };
-}
-
-function learnedWidths(analysis: ChannelAnalysis, structure: StructureFile): GroupWidths {
-  return analysis.groups.map((group) => structure.groups[group.id].width);
-}
-
 /**
  * A warning for a budget above what the seed itself costs: expand then grows layers past the
  * widths the seed started with, rarely what was meant (`--target-flops 1G` for `300M`). Names
@@ -119,19 +91,20 @@ export function budgetAboveSeedWarning(
  * they are removed, and `events.removed` names them.
  */
 export async function expandStage(request: ExpandRequest, events: ExpandEvents = {}): Promise<ExpandedStructure> {
-  const manifest = requireStage(request.runDir, 'shrink');
-  const config = manifest.config as MorphnetConfig;
+  const state = RunState.open(request.runDir, 'shrink');
+  const config = state.config;
   const target = request.target ?? targetFromConfig(config);
   const hardwareName = request.hardware ?? config.expand.hardware ?? config.shrink.hardware;
   if ('resource' in target && target.resource === 'latency' && !hardwareName) {
     throw usageError('--target-latency needs --hardware, received none', 'e.g. --hardware T4 (or K80, P4, P100, V100, TPUv2, or one defined in the config)');
   }
   const costOptions: CostOptions = { hardware: hardwareName ? resolveHardware(hardwareName, config.hardware) : undefined };
-  const { analysis } = await loadRunSeed(request.runDir, config, events.backend);
-  const paths = runDirLayout(request.runDir);
-  const structure = readShrinkStructure(request.runDir, analysis, describeModelSource(modelSourceOf(config)));
-  const costModel = new CostModel(analysis);
-  const learned = learnedWidths(analysis, structure);
+  const seed = await state.seed(events.backend);
+  const { analysis } = seed;
+  const learnedFile = state.shrunkFile(seed);
+  const learnedStructure = structureOfFile(learnedFile);
+  const learned = widthsOf(learnedStructure);
+  const costing = new StructureCosting(analysis, costOptions);
   const maxWidth = request.maxWidth ?? config.expand.maxWidth;
 
   let multiplier: number;
@@ -142,7 +115,7 @@ export async function expandStage(request: ExpandRequest, events: ExpandEvents =
     multiplier = target.multiplier;
     widths = scaleWidths(analysis, learned, multiplier, { maxWidth });
   } else {
-    const { fit, range } = fitBudget(costModel, learned, target.resource, target.value, { maxWidth, costOptions, fill });
+    const { fit, range } = fitBudget(costing.costModel, learned, target.resource, target.value, { maxWidth, costOptions, fill });
     if (!fit) {
       const unit = target.resource === 'latency' ? ' ms' : '';
       const largest = Number.isFinite(range.largest) ? `${formatSi(range.largest)}${unit}` : 'unbounded';
@@ -155,15 +128,9 @@ export async function expandStage(request: ExpandRequest, events: ExpandEvents =
     ({ multiplier, widths, filled } = fit);
   }
 
-  const alive = aliveForWidths(analysis, widths);
-  const expanded = buildStructure(analysis, costModel, alive, { model: structure.model, step: structure.step, costOptions });
-  expanded.groups = expanded.groups.map((group) => ({
-    ...group,
-    width: widths[group.id],
-    kept: structure.groups[group.id].kept.slice(0, widths[group.id]),
-  }));
+  const expanded = structureFile(costing, withWidths(learnedStructure, widths), { model: learnedFile.model, step: learnedFile.step });
   const resource: Resource = 'resource' in target ? target.resource : 'flops';
-  const achieved = costModel.resource(resource, alive, { ...costOptions, excludedLayers: structureTopology(analysis, widths).excluded });
+  const achieved = costing.resource(resource, widths);
   const result: ExpandedStructure = {
     ...expanded,
     multiplier,
@@ -173,14 +140,15 @@ export async function expandStage(request: ExpandRequest, events: ExpandEvents =
     fill,
     filled,
   };
-  const warning = 'resource' in target ? budgetAboveSeedWarning(target, costModel.resource(target.resource, costModel.allAlive(), costOptions), result.groups, maxWidth) : undefined;
+  const seedCost = (resource: Resource) => costing.resource(resource, widthsOf(seedStructure(analysis)));
+  const warning = 'resource' in target ? budgetAboveSeedWarning(target, seedCost(target.resource), result.groups, maxWidth) : undefined;
 
   const run = RunDir.open(request.runDir, request.toolVersion);
   try {
     run.assertStageWritable('expand', Boolean(request.force));
     // A new expanded structure makes the trained models, their exports and the report stale.
     const removed = run.resetFrom('expand');
-    writeJsonAtomic(paths.expandStructure, result);
+    writeJsonAtomic(state.paths.expandStructure, result);
     run.markStage('expand', 'complete');
     if (removed.length > 0) events.removed?.(removed);
     if (warning) events.warning?.(warning);

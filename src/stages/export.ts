@@ -2,17 +2,16 @@ import { existsSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/select.js';
-import type { MorphnetConfig } from '../config/schema.js';
 import { countModel } from '../cost/count-model.js';
 import { describeValue, usageError } from '../errors.js';
 import { writeKerasArchive, writeKerasH5 } from '../model/keras/write.js';
-import { describeModelSource, loadModel, saveModel } from '../model/load.js';
-import { requireStage, runDirLayout } from '../run-dir/run-dir.js';
-import { readShrinkStructure } from '../structure/read-structure.js';
+import { loadModel, saveModel } from '../model/load.js';
+import { copyModelMetadata } from '../model/teachable-machine.js';
+import { runDirLayout } from '../run-dir/run-dir.js';
+import { RunState } from '../run-state/run-state.js';
+import { initFromShrink } from '../run-state/seed.js';
+import { widthsOf } from '../structure/structure.js';
 import { rebuildModel } from '../surgery/rebuild.js';
-import { loadRunSeed } from './expand.js';
-import { modelSourceOf } from './experiment.js';
-import { initFromShrink } from './retrain.js';
 
 export const EXPORT_FORMATS = ['keras', 'h5', 'tfjs'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -57,22 +56,26 @@ function outputPath(request: ExportRequest, from: ExportSource): string {
 
 /** The shrunk seed with the shrink checkpoint's weights, sliced to the channels alive at the end of shrink. */
 async function prunedModel(runDir: string): Promise<tf.LayersModel> {
-  const manifest = requireStage(runDir, 'shrink');
-  const config = manifest.config as MorphnetConfig;
-  const { model: seed, analysis } = await loadRunSeed(runDir, config);
-  const structure = readShrinkStructure(runDir, analysis, describeModelSource(modelSourceOf(config)));
-  const widths = analysis.groups.map((group) => structure.groups[group.id].width);
-  const model = await rebuildModel(seed, analysis, widths, config.seed);
-  initFromShrink(runDir, seed, analysis, model, widths, analysis.groups.map((group) => structure.groups[group.id].kept), `morphnet export -r ${runDir} --from retrain`);
+  const state = RunState.open(runDir, 'shrink');
+  const seed = await state.seed();
+  const structure = state.shrunk(seed);
+  const model = await rebuildModel(seed.model, seed.analysis, widthsOf(structure), state.config.seed);
+  await initFromShrink(state, model, structure, `morphnet export -r ${runDir} --from retrain`);
   return model;
 }
 
 async function sourceModel(runDir: string, from: ExportSource): Promise<tf.LayersModel> {
   if (from === 'pruned') return prunedModel(runDir);
-  const manifest = requireStage(runDir, from);
-  const config = manifest.config as MorphnetConfig;
-  await initBackend(config.backend, config.threads);
-  return loadModel({ path: join(runDirLayout(runDir).stageModel(from), 'model.json') });
+  const state = RunState.open(runDir, from);
+  await initBackend(state.config.backend, state.config.threads);
+  return loadModel({ path: join(state.paths.stageModel(from), 'model.json') });
+}
+
+/** Writes `model` at `path` in `format`; the last step of an export. */
+async function writeExport(model: tf.LayersModel, format: ExportFormat, path: string): Promise<void> {
+  if (format === 'keras') await writeKerasArchive(model, path);
+  else if (format === 'h5') await writeKerasH5(model, path);
+  else await saveModel(model, path);
 }
 
 /**
@@ -83,9 +86,9 @@ export async function exportStage(request: ExportRequest): Promise<ExportResult>
   const from = request.from ?? 'retrain';
   const path = outputPath(request, from);
   const model = await sourceModel(request.runDir, from);
-  if (request.format === 'keras') await writeKerasArchive(model, path);
-  else if (request.format === 'h5') await writeKerasH5(model, path);
-  else await saveModel(model, path);
+  await writeExport(model, request.format, path);
+  // A Teachable Machine model's labels travel with a tfjs export (the pruned model has no trained labels).
+  if (request.format === 'tfjs' && from !== 'pruned') copyModelMetadata(runDirLayout(request.runDir).stageModel(from), path);
   const { totals } = countModel(model);
   model.dispose();
   return { path, format: request.format, from, params: totals.totalParams, flops: totals.flops };

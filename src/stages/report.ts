@@ -1,17 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { BackendChoice } from '../backend/select.js';
 import type { MorphnetConfig } from '../config/schema.js';
-import { CostModel, type LayerCost } from '../cost/cost-model.js';
-import { resolveHardware } from '../cost/hardware.js';
-import { handlerFor } from '../graph/handlers/registry.js';
 import { writeJsonAtomic } from '../run-dir/atomic.js';
-import { readManifest, requireStage, runDirLayout, type Manifest, type StageRecord } from '../run-dir/run-dir.js';
-import type { StructureFile } from '../structure/structure-file.js';
-import { structureTopology } from '../structure/topology.js';
-import { aliveForWidths } from '../structure/width-multiplier.js';
-import { MetricsLog } from '../train/metrics-log.js';
-import { loadRunSeed, type ExpandedStructure } from './expand.js';
-import { uniformWidths, type TrainedModel } from './retrain.js';
+import type { Manifest, StageRecord } from '../run-dir/run-dir.js';
+import type { TrainedModel } from '../run-dir/trained-model.js';
+import { RunState } from '../run-state/run-state.js';
+import { StructureCosting } from '../structure/cost-of.js';
+import { structureFile, structureOfFile, type ExpandedStructure, type StructureCost, type StructureFile, type UniformStructure } from '../structure/structure-file.js';
+import { uniformStructure } from '../structure/uniform-baseline.js';
+import { MetricsLog, type MetricsRead } from '../train/metrics-log.js';
 
 export interface StageCost {
   flops: number;
@@ -38,6 +35,8 @@ export interface ReportStage {
   valAccuracy?: number;
   testAccuracy?: number;
   multiplier?: number;
+  /** shrink with shrink.goal: the goal as given and the lambda the steering ended at. */
+  goal?: { text: string; finalLambda: number };
   /** Why a failed or interrupted stage stopped, as run.json records it. */
   error?: string;
 }
@@ -102,9 +101,9 @@ function optionalAccuracies(source: Accuracies): Pick<ReportStage, 'valAccuracy'
   return { ...(valAccuracy !== undefined ? { valAccuracy } : {}), ...(testAccuracy !== undefined ? { testAccuracy } : {}) };
 }
 
-function stageCost(layers: LayerCost[]): StageCost {
-  const sum = (key: 'flops' | 'params' | 'latency') => layers.reduce((s, l) => s + (l[key] ?? 0), 0);
-  return { flops: sum('flops'), params: sum('params'), ...(layers.some((l) => l.latency !== undefined) ? { latency: sum('latency') } : {}) };
+/** A stage's cost as the report shows it; latency only when the report has hardware. */
+function stageCost(cost: StructureCost, hardware: string | undefined): StageCost {
+  return { flops: cost.flops, params: cost.params, ...(hardware && cost.latency !== undefined ? { latency: cost.latency } : {}) };
 }
 
 /** A trained stage that did not finish (failed, interrupted, or killed while running): its status and why, costed as planned. */
@@ -112,73 +111,133 @@ function unfinishedStage(name: 'retrain' | 'baseline', record: StageRecord, cost
   return { name, status: record.status, cost, multiplier, ...(record.error ? { error: record.error } : {}) };
 }
 
-/** Builds the report of a run dir from what its stages wrote (and run.json says of stages that did not finish); writes report.json. */
-export async function reportStage(runDir: string, events: ReportEvents = {}): Promise<Report> {
-  const manifest: Manifest = requireStage(runDir, 'shrink');
-  const config = manifest.config as MorphnetConfig;
-  const paths = runDirLayout(runDir);
-  const { analysis } = await loadRunSeed(runDir, config, events.backend);
-  const costModel = new CostModel(analysis);
-  const owners = analysis.graph.nodes.filter((n) => handlerFor(n.className)?.ownsChannels);
+/** Everything a report is made of, as the run dir's files hold it. */
+export interface ReportInputs {
+  runDir: string;
+  manifest: Manifest;
+  config: MorphnetConfig;
+  /** The hardware the report's latencies are for (expand's, else shrink's), by its resolved name. */
+  hardware?: string;
+  shrink?: StructureFile;
+  expand?: ExpandedStructure;
+  /** baseline/structure.json: the uniform baseline retrain planned. */
+  baselinePlan?: UniformStructure;
+  shrinkResult?: { valAccuracy?: number | null; strength?: number; goal?: { text: string; cost: number } };
+  retrain?: TrainedModel;
+  baseline?: TrainedModel;
+  metrics: MetricsRead;
+}
 
-  // The config's hardware (expand's, else shrink's) puts a roofline latency on every stage's cost.
-  const hardwareName = config.expand.hardware ?? config.shrink.hardware ?? undefined;
-  const hardware = hardwareName ? resolveHardware(hardwareName, config.hardware) : undefined;
-  const costOf = (widths: number[]) => {
-    const topology = structureTopology(analysis, widths);
-    return costModel.evaluate(aliveForWidths(analysis, topology.widths), { excludedLayers: topology.excluded, hardware }).layers;
+
+/** Reads what the stages wrote; files only (no model, no tfjs). */
+export function readReportInputs(state: RunState): ReportInputs {
+  const paths = state.paths;
+  return {
+    runDir: state.root,
+    manifest: state.manifest,
+    config: state.config,
+    ...(state.hardware ? { hardware: state.hardware.name } : {}),
+    ...(existsSync(paths.shrinkStructure) ? { shrink: state.shrunkFile() } : {}),
+    ...(existsSync(paths.expandStructure) ? { expand: state.expandedFile() } : {}),
+    ...(existsSync(paths.stageStructure('baseline')) ? { baselinePlan: readJson<UniformStructure>(paths.stageStructure('baseline')) } : {}),
+    shrinkResult: readJson(paths.stageResult('shrink')),
+    retrain: readJson<TrainedModel>(paths.stageResult('retrain')),
+    baseline: readJson<TrainedModel>(paths.stageResult('baseline')),
+    metrics: new MetricsLog(paths.shrinkMetrics).read(),
   };
-  const seedLayers = costModel.evaluate(costModel.allAlive(), { hardware }).layers;
-  const shrink = readJson<StructureFile>(paths.shrinkStructure);
-  const expand = readJson<ExpandedStructure>(paths.expandStructure);
-  const shrinkLayers = shrink ? costOf(shrink.groups.map((g) => g.width)) : undefined;
-  const expandLayers = expand ? costOf(expand.groups.map((g) => g.width)) : undefined;
-  const total = (layers: LayerCost[]) => layers.reduce((s, l) => s + l.flops, 0);
-  const flopsOf = (layers: LayerCost[] | undefined, name: string) => layers?.find((l) => l.name === name)?.flops ?? 0;
+}
 
-  const layers: ReportLayer[] = owners.map((node) => ({
-    name: node.id,
-    className: node.className,
-    seed: Number(node.outputShape.at(-1)),
-    ...(shrink ? { shrunk: shrink.widths[node.id] } : {}),
-    ...(expand ? { expanded: expand.widths[node.id] } : {}),
-    seedFlopsShare: flopsOf(seedLayers, node.id) / total(seedLayers),
-    ...(expandLayers ? { expandedFlopsShare: flopsOf(expandLayers, node.id) / total(expandLayers) } : {}),
+/** A structure file the report can use as it is: per-layer costs and the seed's cost in it, for the report's hardware. */
+const isComplete = (file: StructureFile | undefined, hardware: string | undefined) => !file || (file.layers !== undefined && file.seedCost !== undefined && file.hardware === hardware);
+
+/** Whether the report needs the uniform baseline's planned cost: its latency, or the cost of an unfinished baseline. */
+function needsBaselinePlan(inputs: ReportInputs): boolean {
+  if (!inputs.expand) return false;
+  const record = inputs.manifest.stages.baseline;
+  return inputs.baseline ? inputs.hardware !== undefined : record !== undefined && record.status !== 'complete';
+}
+
+/** Whether the files lack costs that only the seed model can give (run dirs written before structure files carried them). */
+export function needsSeed(inputs: ReportInputs): boolean {
+  return !isComplete(inputs.shrink, inputs.hardware) || !isComplete(inputs.expand, inputs.hardware) || (needsBaselinePlan(inputs) && !isComplete(inputs.baselinePlan, inputs.hardware));
+}
+
+/** For an older run dir: the structure files' costs computed from the seed model, their widths as written. */
+export function costedFromSeed(inputs: ReportInputs, costing: StructureCosting): ReportInputs {
+  const recost = <T extends StructureFile>(file: T): T => {
+    const { cost, hardware, seedCost, layers } = structureFile(costing, structureOfFile(file), file);
+    return { ...file, cost, seedCost, layers, ...(hardware ? { hardware } : { hardware: undefined }) };
+  };
+  const plan = (expand: ExpandedStructure): UniformStructure => {
+    const { structure, multiplier } = uniformStructure(costing, expand);
+    return { ...structureFile(costing, structure, expand), multiplier };
+  };
+  return {
+    ...inputs,
+    ...(inputs.shrink ? { shrink: recost(inputs.shrink) } : {}),
+    ...(inputs.expand ? { expand: recost(inputs.expand) } : {}),
+    ...(needsBaselinePlan(inputs) ? { baselinePlan: inputs.baselinePlan && isComplete(inputs.baselinePlan, inputs.hardware) ? inputs.baselinePlan : plan(inputs.expand!) } : {}),
+  };
+}
+
+/** Widths and FLOPs shares of every channel-owning layer, from the structure files. */
+function reportLayers(seedFile: StructureFile, shrink: StructureFile | undefined, expand: ExpandedStructure | undefined): ReportLayer[] {
+  const expandedFlops = new Map((expand?.layers ?? []).map((layer) => [layer.name, layer.flops]));
+  return seedFile.layers!.map((layer) => ({
+    name: layer.name,
+    className: layer.className,
+    seed: layer.original,
+    ...(shrink ? { shrunk: shrink.widths[layer.name] } : {}),
+    ...(expand ? { expanded: expand.widths[layer.name] } : {}),
+    seedFlopsShare: layer.seedFlops / seedFile.seedCost!.flops,
+    ...(expand ? { expandedFlopsShare: (expandedFlops.get(layer.name) ?? 0) / expand.cost.flops } : {}),
   }));
+}
 
-  const shrinkResult = readJson<{ valAccuracy?: number | null }>(paths.stageResult('shrink'));
-  const retrain = readJson<TrainedModel>(paths.stageResult('retrain'));
-  const baseline = readJson<TrainedModel>(paths.stageResult('baseline'));
+/** The trained stages: as trained (FLOPs and params counted on the model), or as planned when they did not finish. */
+function trainedStages(inputs: ReportInputs): ReportStage[] {
+  const { expand, hardware, manifest } = inputs;
+  return (['retrain', 'baseline'] as const).flatMap((name): ReportStage[] => {
+    const trained = inputs[name];
+    const planned = () => (name === 'retrain' ? expand! : inputs.baselinePlan!);
+    const status = manifest.stages[name]?.status ?? 'not run';
+    if (trained) {
+      // FLOPs and params as counted on the trained model; the roofline latency of its architecture.
+      const latency = hardware && expand ? planned().cost.latency : undefined;
+      const cost = { flops: trained.cost.flops, params: trained.cost.params, ...(latency !== undefined ? { latency } : {}) };
+      return [{ name, status, cost, ...optionalAccuracies(trained), multiplier: trained.multiplier }];
+    }
+    // A trained stage that started but did not finish has no result.json; run.json says what happened to it.
+    const record = manifest.stages[name];
+    if (!record || record.status === 'complete' || !expand) return [];
+    return [unfinishedStage(name, record, stageCost(planned().cost, hardware), planned().multiplier)];
+  });
+}
+
+/** A goal-seeking shrink's goal and final lambda, for the report (nothing for a fixed strength). */
+const shrinkGoal = (result: ReportInputs['shrinkResult']) => (result?.goal && result.strength !== undefined ? { goal: { text: result.goal.text, finalLambda: result.strength } } : {});
+
+/** The report from what the stages wrote: pure, no files, no model. */
+export function assembleReport(inputs: ReportInputs): Report {
+  const { shrink, expand, hardware, manifest, config, retrain, baseline } = inputs;
+  const seedFile = shrink ?? expand;
+  if (!seedFile?.layers || !seedFile.seedCost) throw new Error(`${inputs.runDir}: the structure files carry no per-layer costs; cost them from the seed first (costedFromSeed)`);
   const status = (stage: keyof Manifest['stages']) => manifest.stages[stage]?.status ?? 'not run';
   const stages: ReportStage[] = [
-    { name: 'seed', status: 'complete', cost: stageCost(seedLayers) },
-    ...(shrinkLayers ? [{ name: 'shrink' as const, status: status('shrink'), cost: stageCost(shrinkLayers), ...optionalAccuracies({ valAccuracy: shrinkResult?.valAccuracy }) }] : []),
-    ...(expandLayers ? [{ name: 'expand' as const, status: status('expand'), cost: stageCost(expandLayers), multiplier: expand!.multiplier }] : []),
-    ...(['retrain', 'baseline'] as const).flatMap((name): ReportStage[] => {
-      const trained = name === 'retrain' ? retrain : baseline;
-      const planned = () => (name === 'retrain' ? { widths: expand!.groups.map((g) => g.width), multiplier: expand!.multiplier } : uniformWidths(analysis, expand!));
-      if (trained) {
-        // FLOPs and params as counted on the trained model; the roofline latency of its architecture.
-        const latency = hardware && expand ? stageCost(costOf(planned().widths)).latency : undefined;
-        const cost = { flops: trained.cost.flops, params: trained.cost.params, ...(latency !== undefined ? { latency } : {}) };
-        return [{ name, status: status(name), cost, ...optionalAccuracies(trained), multiplier: trained.multiplier }];
-      }
-      // A trained stage that started but did not finish has no result.json; run.json says what happened to it.
-      const record = manifest.stages[name];
-      if (!record || record.status === 'complete' || !expand) return [];
-      return [unfinishedStage(name, record, stageCost(costOf(planned().widths)), planned().multiplier)];
-    }),
+    { name: 'seed', status: 'complete', cost: stageCost(seedFile.seedCost, hardware) },
+    ...(shrink ? [{ name: 'shrink' as const, status: status('shrink'), cost: stageCost(shrink.cost, hardware), ...optionalAccuracies({ valAccuracy: inputs.shrinkResult?.valAccuracy }), ...shrinkGoal(inputs.shrinkResult) }] : []),
+    ...(expand ? [{ name: 'expand' as const, status: status('expand'), cost: stageCost(expand.cost, hardware), multiplier: expand.multiplier }] : []),
+    ...trainedStages(inputs),
   ];
   const compared = retrain && baseline ? comparedAccuracy(retrain, baseline) : undefined;
-  const metrics = new MetricsLog(paths.shrinkMetrics).read();
-  const report: Report = {
+  return {
     format: 'morphnet.report/1',
-    runDir,
+    runDir: inputs.runDir,
     model: shrink?.model ?? String(config.model.zoo ?? config.model.path),
-    backend: readManifest(runDir).backend?.name,
-    ...(hardware ? { hardware: hardware.name } : {}),
+    backend: manifest.backend?.name,
+    ...(hardware ? { hardware } : {}),
     stages,
-    layers,
+    layers: reportLayers(seedFile, shrink, expand),
     ...(compared
       ? {
           comparison: {
@@ -189,9 +248,24 @@ export async function reportStage(runDir: string, events: ReportEvents = {}): Pr
           },
         }
       : {}),
-    shrinkCurve: shrinkCurve(metrics.records),
-    ...(metrics.warnings.length ? { warnings: metrics.warnings } : {}),
+    shrinkCurve: shrinkCurve(inputs.metrics.records),
+    ...(inputs.metrics.warnings.length ? { warnings: inputs.metrics.warnings } : {}),
   };
-  writeJsonAtomic(paths.reportJson, report);
+}
+
+/**
+ * `morphnet report`: reads what the stages wrote (and run.json says of stages that did not
+ * finish), assembles the report and writes report.json. A run dir whose structure files carry
+ * their costs needs no model and no tfjs backend; an older one is costed from its seed model.
+ */
+export async function reportStage(runDir: string, events: ReportEvents = {}): Promise<Report> {
+  const state = RunState.open(runDir, 'shrink');
+  let inputs = readReportInputs(state);
+  if (needsSeed(inputs)) {
+    const seed = await state.seed(events.backend);
+    inputs = costedFromSeed(inputs, new StructureCosting(seed.analysis, { hardware: state.hardware }));
+  }
+  const report = assembleReport(inputs);
+  writeJsonAtomic(state.paths.reportJson, report);
   return report;
 }

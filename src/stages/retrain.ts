@@ -2,20 +2,23 @@ import { existsSync, readFileSync } from 'node:fs';
 import type * as tf from '@tensorflow/tfjs';
 import type { BackendChoice } from '../backend/select.js';
 import type { MorphnetConfig } from '../config/schema.js';
-import { CostModel, type Resource } from '../cost/cost-model.js';
 import { countModel } from '../cost/count-model.js';
 import { loadDataset } from '../data/load.js';
-import { MorphnetError, runDirError } from '../errors.js';
-import type { ChannelAnalysis } from '../graph/channel-groups.js';
+import { runDirError } from '../errors.js';
 import { saveModel } from '../model/load.js';
+import { seedClassNames, writeTrainedMetadata } from '../model/teachable-machine.js';
 import { writeJsonAtomic } from '../run-dir/atomic.js';
-import { requireStage, RunDir, runDirLayout, type Stage } from '../run-dir/run-dir.js';
+import { RunDir, runDirLayout, type Stage } from '../run-dir/run-dir.js';
+import type { TrainedModel } from '../run-dir/trained-model.js';
 import { stageCommand } from '../run-dir/stage-commands.js';
-import { fitBudget } from '../structure/fill-budget.js';
-import type { GroupWidths } from '../structure/width-multiplier.js';
+import { modelShape } from '../run-state/experiment.js';
+import { RunState, type RunSeed } from '../run-state/run-state.js';
+import { initFromShrink } from '../run-state/seed.js';
+import { StructureCosting } from '../structure/cost-of.js';
+import { structureFile, structureOfFile, type ExpandedStructure, type UniformStructure } from '../structure/structure-file.js';
+import { widthsOf, type Structure } from '../structure/structure.js';
+import { uniformStructure } from '../structure/uniform-baseline.js';
 import { rebuildModel } from '../surgery/rebuild.js';
-import { slicePrunedWeights } from '../surgery/slice-weights.js';
-import { loadCheckpointWeights } from '../train/checkpoint.js';
 import { evaluate, measuredAccuracy, optionalValAccuracy, type Evaluation } from '../train/evaluate.js';
 import { outputKind } from '../train/loss.js';
 import { microBatchPlanFor, totalSteps, validate } from '../train/loop.js';
@@ -24,9 +27,6 @@ import { createOptimizer, setLearningRate } from '../train/optimizer.js';
 import { learningRateAt } from '../train/schedule.js';
 import { trainWithCheckpoints } from '../train/session.js';
 import { batchesPerEpoch } from '../data/split.js';
-import type { ExpandedStructure } from './expand.js';
-import { loadRunSeed } from './expand.js';
-import { modelShape } from './experiment.js';
 
 export interface RetrainRequest {
   runDir: string;
@@ -57,39 +57,28 @@ export interface RetrainEvents {
   removed?(stage: Stage, paths: string[]): void;
 }
 
-export interface TrainedModel {
-  stage: Stage;
-  modelDir: string;
-  steps: number;
-  resumedAt: number;
-  /** Absent without a validation set (data.validationSplit: 0). */
-  valAccuracy?: number;
-  testAccuracy?: number;
-  cost: { flops: number; macs: number; params: number; totalParams: number; activations: number };
-  widths: Record<string, number>;
-  multiplier?: number;
-}
-
 export interface RetrainResult {
   runDir: string;
   retrain?: TrainedModel;
   baseline?: TrainedModel;
 }
 
-function readExpanded(runDir: string): ExpandedStructure {
-  return JSON.parse(readFileSync(runDirLayout(runDir).expandStructure, 'utf8')) as ExpandedStructure;
+/** What a trained stage builds: its structure and the multiplier that made it. */
+interface PlannedModel {
+  structure: Structure;
+  multiplier: number;
 }
 
-/** The paper's baseline: every group of the seed scaled by one multiplier to the expand budget. */
-export function uniformWidths(analysis: ChannelAnalysis, expanded: ExpandedStructure): { widths: GroupWidths; multiplier: number } {
-  const costModel = new CostModel(analysis);
-  const seedWidths = analysis.groups.map((g) => g.width);
-  // A fixed-multiplier expand has no budget: the baseline matches the FLOPs it reached.
-  const budget = 'resource' in expanded.target ? expanded.target : { resource: 'flops' as Resource, value: expanded.cost.flops };
-  // Filled as expand was, so both arms use their budget alike (structures from before the fill have none).
-  const { fit } = fitBudget(costModel, seedWidths, budget.resource, budget.value, { fill: expanded.fill ?? false });
-  if (!fit) throw new MorphnetError('budget', `no uniform width multiplier fits ${budget.resource} ${budget.value}`, 'raise the expand target');
-  return { widths: fit.widths, multiplier: fit.multiplier };
+/**
+ * The uniform baseline at the expand budget, written to baseline/structure.json before it
+ * trains so the report can cost it without a model.
+ */
+function planBaseline(state: RunState, seed: RunSeed, expanded: ExpandedStructure, run: RunDir): PlannedModel {
+  const costing = new StructureCosting(seed.analysis, { hardware: state.hardware });
+  const { structure, multiplier } = uniformStructure(costing, expanded);
+  const file: UniformStructure = { ...structureFile(costing, structure, { model: expanded.model, step: expanded.step }), multiplier };
+  writeJsonAtomic(run.paths.stageStructure('baseline'), file);
+  return { structure, multiplier };
 }
 
 async function trainStage(
@@ -101,7 +90,7 @@ async function trainStage(
   extra: { multiplier?: number },
 ): Promise<TrainedModel> {
   const paths = runDirLayout(runDir);
-  const dataset = loadDataset(config.data, config.seed, modelShape(model));
+  const dataset = loadDataset(config.data, config.seed, { ...modelShape(model), classNames: seedClassNames(config.model) });
   const retrain = config.retrain;
   const optimizer = createOptimizer(retrain.optimizer);
   const steps = totalSteps(dataset.train.count, config.data.batchSize, retrain.epochs, retrain.steps);
@@ -142,6 +131,7 @@ async function trainStage(
   const validation: Evaluation = validate({ model, dataset, seed: config.seed, numClasses, outputKind: kind, batchNormSamples: config.evaluation.batchNormSamples });
   const test = dataset.test ? evaluate(model, dataset.test, 256, numClasses, kind) : undefined;
   await saveModel(model, paths.stageModel(stage));
+  writeTrainedMetadata(paths.stageModel(stage), config.model.path, dataset.classNames, numClasses);
   optimizer.dispose();
   const result: TrainedModel = {
     stage,
@@ -159,20 +149,6 @@ async function trainStage(
 }
 
 /**
- * The shrunk weights (the shrink checkpoint's, loaded into `seed`), sliced into `model` at the
- * kept channels of each group; channels beyond them stay as `model` has them.
- */
-export function initFromShrink(runDir: string, seed: tf.LayersModel, analysis: ChannelAnalysis, model: tf.LayersModel, widths: GroupWidths, kept: number[][], fallback: string): void {
-  if (!loadCheckpointWeights(runDirLayout(runDir).checkpoint('shrink'), seed)) {
-    throw runDirError(
-      `${runDir} has no shrink checkpoint to take pruned weights from`,
-      `run ${stageCommand('shrink', runDir)} --force (CONFIG is the experiment config) to shrink again, or ${fallback}`,
-    );
-  }
-  slicePrunedWeights(analysis, model, widths, kept);
-}
-
-/**
  * `morphnet retrain`: builds the expanded structure with fresh weights (width-0 groups remove
  * their branch), trains it without the regularizer with a schedule, evaluates and saves a model
  * that stock tf.loadLayersModel reads. With baseline 'uniform', also the seed scaled by one
@@ -180,10 +156,12 @@ export function initFromShrink(runDir: string, seed: tf.LayersModel, analysis: C
  */
 export async function retrainStage(request: RetrainRequest, events: RetrainEvents = {}): Promise<RetrainResult> {
   // A complete expand implies a complete shrink; the error names the first stage missing.
-  const manifest = requireStage(request.runDir, 'expand');
-  const config = manifest.config as MorphnetConfig;
-  const { model: seed, analysis } = await loadRunSeed(request.runDir, config, events.backend);
-  const expanded = readExpanded(request.runDir);
+  const state = RunState.open(request.runDir, 'expand');
+  const config = state.config;
+  const seed = await state.seed(events.backend);
+  const { analysis } = seed;
+  const expandedFile = state.expandedFile(seed);
+  const expanded: PlannedModel = { structure: structureOfFile(expandedFile), multiplier: expandedFile.multiplier };
   const stages: Stage[] = ['retrain', ...(request.baseline ?? config.retrain.baseline ? (['baseline'] as Stage[]) : [])];
 
   const run = RunDir.open(request.runDir, request.toolVersion);
@@ -200,10 +178,10 @@ export async function retrainStage(request: RetrainRequest, events: RetrainEvent
         const removed = run.redo(stage);
         if (removed.length > 0) events.removed?.(stage, removed);
       }
-      const { widths, multiplier } = stage === 'retrain' ? { widths: analysis.groups.map((g) => expanded.groups[g.id].width), multiplier: expanded.multiplier } : uniformWidths(analysis, expanded);
-      const model = await rebuildModel(seed, analysis, widths, config.seed);
+      const { structure, multiplier } = stage === 'retrain' ? expanded : planBaseline(state, seed, expandedFile, run);
+      const model = await rebuildModel(seed.model, analysis, widthsOf(structure), config.seed);
       if (stage === 'retrain' && (request.init ?? config.retrain.init) === 'pruned') {
-        initFromShrink(run.root, seed, analysis, model, widths, analysis.groups.map((g) => expanded.groups[g.id].kept), `${stageCommand('retrain', run.root)} --init scratch`);
+        await initFromShrink(state, model, structure, `${stageCommand('retrain', run.root)} --init scratch`);
       }
       run.markStage(stage, 'running');
       result[stage as 'retrain' | 'baseline'] = await trainStage(stage, model, config, run.root, events, { multiplier });

@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { isStageComplete, runDirLayout } from '../run-dir/run-dir.js';
-import { expandStage, targetFromConfig, type ExpandedStructure, type ExpandEvents } from './expand.js';
-import { defaultRunDir, resolveExperimentConfig } from './experiment.js';
+import { isStageComplete } from '../run-dir/run-dir.js';
+import { defaultRunDir, resolveExperimentConfig } from '../run-state/experiment.js';
+import { RunState } from '../run-state/run-state.js';
+import type { ExpandedStructure } from '../structure/structure-file.js';
+import { expandStage, targetFromConfig, type ExpandEvents } from './expand.js';
 import { reportStage, type Report, type ReportEvents } from './report.js';
 import { writeHtmlReport } from './report-html.js';
 import { retrainStage, type RetrainEvents, type RetrainResult } from './retrain.js';
@@ -51,7 +52,7 @@ export async function runPipeline(request: RunRequest, events: RunEvents = {}): 
   let expand: ExpandedStructure;
   if (isStageComplete(runDir, 'expand')) {
     events.stage?.('expand', 'skipped');
-    expand = JSON.parse(readFileSync(runDirLayout(runDir).expandStructure, 'utf8')) as ExpandedStructure;
+    expand = RunState.open(runDir, 'expand').expandedFile();
   } else {
     events.stage?.('expand', 'start');
     // The budget comes from the config as it is now, so editing expand: and re-running applies it.

@@ -14,7 +14,7 @@ import { findSources } from '../regularizers/sources.js';
 import { makeBatch } from '../train/batches.js';
 import { createOptimizer } from '../train/optimizer.js';
 import { trainStep } from '../train/train-step.js';
-import { MIN_STEPS_FOR_STRENGTH_HINT, shrinkStage, type ShrinkResult } from './shrink.js';
+import { MIN_STEPS_FOR_STRENGTH_HINT, sameShrinkConfig, shrinkStage, type ShrinkResult } from './shrink.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
@@ -53,7 +53,7 @@ describe('shrink', () => {
     const lines = readFileSync(join(runDir, 'shrink/metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const stepLines = lines.filter((l) => l.loss !== undefined);
     expect(stepLines.map((l) => l.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
-    expect(Object.keys(stepLines[0])).toEqual(['step', 'epoch', 'loss', 'taskLoss', 'regLoss', 'cost', 'alive']);
+    expect(Object.keys(stepLines[0])).toEqual(['step', 'epoch', 'loss', 'taskLoss', 'regLoss', 'lambda', 'cost', 'alive']);
     // 128 training samples / batch 32 = 4 steps per epoch: validation after steps 4, 8, 12.
     expect(lines.filter((l) => l.valAccuracy !== undefined).map((l) => l.step)).toEqual([4, 8, 12]);
     expect(existsSync(join(runDir, 'shrink/checkpoint/latest.json'))).toBe(true);
@@ -164,5 +164,22 @@ describe('shrink diagnostics', () => {
     expect(short.hints).toEqual([]);
     const long = await run(50);
     expect(long.hints).toEqual(['nothing has died by half of the run (step 25 of 50): raise shrink.strength x10 (now 1.00e-12)']);
+  });
+});
+
+describe('resuming a shrink', () => {
+  const base = { model: { zoo: 'cnn' }, backend: 'wasm', threads: 2 };
+  it('compares what the shrink computes, not how: another backend or thread count resumes', () => {
+    const stored = resolveConfig(base);
+    expect(sameShrinkConfig(stored, resolveConfig({ ...base, threads: 1 }))).toBe(true);
+    expect(sameShrinkConfig(stored, resolveConfig({ ...base, backend: 'cpu', threads: undefined }))).toBe(true);
+    expect(sameShrinkConfig(stored, resolveConfig({ ...base, shrink: { strength: 1e-8 } }))).toBe(false);
+    expect(sameShrinkConfig(stored, resolveConfig({ ...base, shrink: { goal: '50%' } }))).toBe(false);
+  });
+
+  it('reads a run dir whose config spelled out strength: auto as the same config', () => {
+    const current = resolveConfig(base);
+    const older = { ...current, shrink: { ...current.shrink, strength: 'auto' as const } };
+    expect(sameShrinkConfig(older, current)).toBe(true);
   });
 });

@@ -1,24 +1,30 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { stringify } from 'yaml';
 import type { BackendChoice } from '../backend/select.js';
 import type { MorphnetConfig } from '../config/schema.js';
+import { formatSi } from '../config/si-number.js';
 import { CostModel, type CostOptions } from '../cost/cost-model.js';
 import { MorphnetError, runDirError } from '../errors.js';
 import { saveModel } from '../model/load.js';
 import { NetworkRegularizer } from '../regularizers/network-regularizer.js';
-import { findSources } from '../regularizers/sources.js';
+import { GATE_ALIVE_PROBABILITY } from '../regularizers/gates.js';
+import { findSources, type SourceKind } from '../regularizers/sources.js';
 import { writeFileAtomic, writeJsonAtomic } from '../run-dir/atomic.js';
 import { RunDir } from '../run-dir/run-dir.js';
+import { insertGates, type GatedModel } from '../surgery/insert-gates.js';
 import { buildStructure, type StructureFile } from '../structure/structure-file.js';
 import { scoreHistogram, type HistogramBin } from '../structure/score-histogram.js';
 import { measuredAccuracy, optionalValAccuracy } from '../train/evaluate.js';
+import { defaultControllerOptions, goalCost, LambdaController } from '../train/lambda-controller.js';
 import { outputKind } from '../train/loss.js';
 import { microBatchPlanFor, totalSteps, validate } from '../train/loop.js';
 import type { MicroBatchPlan } from '../train/memory.js';
 import { trainWithCheckpoints } from '../train/session.js';
 import { createOptimizer } from '../train/optimizer.js';
-import { defaultRunDir, modelShape, prepareExperiment, resolveExperimentConfig, type Experiment, type ExperimentRequest } from './experiment.js';
+import { ShrinkMonitor, type ShrinkProgress } from '../train/shrink-monitor.js';
+import { defaultRunDir, modelShape, prepareExperiment, resolveExperimentConfig, type Experiment, type ExperimentRequest } from '../run-state/experiment.js';
 
 export interface ShrinkRequest extends ExperimentRequest {
   runDir?: string;
@@ -26,25 +32,14 @@ export interface ShrinkRequest extends ExperimentRequest {
   toolVersion: string;
 }
 
-export interface ShrinkProgress {
-  step: number;
-  totalSteps: number;
-  epoch: number;
-  loss: number;
-  taskLoss: number;
-  regLoss: number;
-  cost: number;
-  initialCost: number;
-  aliveChannels: number;
-  totalChannels: number;
-  /** At the end of an epoch; undefined without a validation set (data.validationSplit: 0). */
-  valAccuracy?: number;
-}
+export type { ShrinkProgress } from '../train/shrink-monitor.js';
+export { MIN_STEPS_FOR_STRENGTH_HINT } from '../train/shrink-monitor.js';
 
 /** Progress and advice, as events; the CLI decides how to show them. */
 export interface ShrinkEvents {
   backend?(choice: BackendChoice): void;
-  start?(info: { runDir: string; totalSteps: number; resumedAt: number; strength: number; target: string; microBatches?: MicroBatchPlan }): void;
+  /** `strength`: the lambda of the first step to run (with a goal, where the steering starts or resumes). */
+  start?(info: { runDir: string; totalSteps: number; resumedAt: number; strength: number; goal?: string; target: string; microBatches?: MicroBatchPlan }): void;
   step?(progress: ShrinkProgress): void;
   epoch?(progress: ShrinkProgress): void;
   hint?(message: string): void;
@@ -52,18 +47,15 @@ export interface ShrinkEvents {
   removed?(paths: string[]): void;
 }
 
-/**
- * Runs shorter than this are too short to judge whether lambda is too small: channels need
- * steps to die, so "nothing has died by half of the run" says nothing about a 4-step try-out.
- */
-export const MIN_STEPS_FOR_STRENGTH_HINT = 50;
-
 export interface ShrinkResult {
   runDir: string;
   steps: number;
   resumedAt: number;
   target: string;
+  /** The lambda of the last step (with a goal, where the steering ended). */
   strength: number;
+  /** shrink.goal as given, and the cost it asks for. */
+  goal?: { text: string; cost: number };
   initialCost: number;
   finalCost: number;
   costReduction: number;
@@ -78,9 +70,10 @@ export interface ShrinkResult {
 }
 
 /** The channel scores source must exist; a model with BN but no scale is the reference's most common failure. */
-function regularizerSetup(experiment: Experiment) {
+function regularizerSetup(experiment: Experiment, gates?: GatedModel) {
   const { config, analysis } = experiment;
-  const search = findSources(analysis, config.shrink.regularizer);
+  // gates: each gated group's source is its gate (insertGates fails when there is nothing to gate).
+  const search = gates?.search ?? findSources(analysis, config.shrink.regularizer as SourceKind);
   if (search.regularized.length === 0) {
     const prunable = analysis.groups.filter((g) => !g.fixed).flatMap((g) => g.sources);
     const detail =
@@ -98,12 +91,29 @@ function regularizerSetup(experiment: Experiment) {
   return search;
 }
 
+/** Keys that choose how to compute, not what: a shrink resumes with another backend or thread count. */
+const EXECUTION_KEYS = ['backend', 'threads'] as const;
+
+/** The config as the resume check compares it: no execution keys, no undefined fields, `strength: auto` spelled out when no goal replaces it. */
+function resumeView(config: MorphnetConfig): unknown {
+  const view: Record<string, unknown> = JSON.parse(JSON.stringify(config));
+  for (const key of EXECUTION_KEYS) delete view[key];
+  const shrink = view.shrink as Record<string, unknown>;
+  if (shrink.goal === undefined) shrink.strength ??= 'auto';
+  return view;
+}
+
+/** Whether a run dir started with `stored` can resume with `config`. */
+export function sameShrinkConfig(stored: MorphnetConfig, config: MorphnetConfig): boolean {
+  return isDeepStrictEqual(resumeView(stored), resumeView(config));
+}
+
 function openRunDir(request: ShrinkRequest, config: MorphnetConfig, events: ShrinkEvents): RunDir {
   const run = RunDir.open(request.runDir ?? defaultRunDir(request.configPath, config), request.toolVersion);
   try {
     run.assertStageWritable('shrink', Boolean(request.force));
     const started = run.info.config !== undefined && run.stageStatus('shrink') !== undefined;
-    if (started && !request.force && JSON.stringify(run.info.config) !== JSON.stringify(config)) {
+    if (started && !request.force && !sameShrinkConfig(run.info.config as MorphnetConfig, config)) {
       throw runDirError(`${run.root} was started with a different config`, 'rerun with the same config to resume, add --force to start shrink over, or use another --run-dir');
     }
     if (request.force) {
@@ -117,126 +127,184 @@ function openRunDir(request: ShrinkRequest, config: MorphnetConfig, events: Shri
   }
 }
 
+/** Everything a shrink needs, validated before the run dir is touched. */
+interface ShrinkSetup {
+  config: MorphnetConfig;
+  experiment: Experiment;
+  search: ReturnType<typeof regularizerSetup>;
+  costModel: CostModel;
+  costOptions: CostOptions;
+  regularizer: NetworkRegularizer;
+  initialCost: number;
+  initialFlops: number;
+  steps: number;
+  /** Fixed lambda, or the controller that steers it toward shrink.goal. */
+  lambda: number | LambdaController;
+  goal?: { text: string; cost: number };
+  /** shrink.regularizer: gates: the seed's layers with a ChannelGate per group, the model trained instead of the seed. */
+  gates?: GatedModel;
+}
+
+async function prepareShrink(request: ShrinkRequest, events: ShrinkEvents): Promise<ShrinkSetup> {
+  const config = resolveExperimentConfig(request);
+  const experiment = await prepareExperiment(config, events.backend);
+  const gates = config.shrink.regularizer === 'gates' ? insertGates(experiment.model, experiment.analysis, config.seed) : undefined;
+  const search = regularizerSetup(experiment, gates);
+  const shrink = config.shrink;
+  const costOptions: CostOptions = { hardware: experiment.hardware, batchSize: 1 };
+  if (shrink.target === 'latency' && !experiment.hardware) {
+    throw new MorphnetError('config', 'shrink.target: latency needs shrink.hardware, received null', `set shrink.hardware to one of K80, P4, T4, P100, V100, TPUv2 or a name defined under hardware:`);
+  }
+  const costModel = new CostModel(experiment.analysis);
+  const regularizer = new NetworkRegularizer(costModel, search.regularized, {
+    kind: shrink.regularizer,
+    target: shrink.target,
+    threshold: gates ? GATE_ALIVE_PROBABILITY : shrink.threshold,
+    l1Fraction: shrink.l1Fraction,
+    costOptions,
+  });
+  const initialCost = regularizer.cost();
+  const steps = totalSteps(experiment.dataset.train.count, config.data.batchSize, shrink.epochs, shrink.steps);
+  // auto: 1 / the seed's cost, so that lambda * R starts near 1 whatever the resource's unit.
+  const autoStrength = 1 / initialCost;
+  const goal = shrink.goal === undefined ? undefined : { text: String(shrink.goal), cost: goalCost(shrink.goal, initialCost) };
+  if (goal && goal.cost >= initialCost) {
+    throw new MorphnetError('config', `shrink.goal: ${goal.text} asks for a ${shrink.target} cost of ${formatSi(goal.cost)}, at or above the seed's ${formatSi(initialCost)}`, `give a goal below the seed's cost, e.g. 50% or ${formatSi(initialCost / 2)}`);
+  }
+  const lambda = goal
+    ? new LambdaController(defaultControllerOptions(goal.cost, initialCost, autoStrength, steps))
+    : shrink.strength === undefined || shrink.strength === 'auto'
+      ? autoStrength
+      : shrink.strength;
+  return { config, experiment, search, costModel, costOptions, regularizer, initialCost, initialFlops: costModel.resource('flops', costModel.allAlive()), steps, lambda, goal, gates };
+}
+
+const currentLambda = (lambda: number | LambdaController) => (typeof lambda === 'number' ? lambda : lambda.lambda);
+
+/** Records the run's start: resolved config, backend, seed model. */
+async function startRunDir(run: RunDir, setup: ShrinkSetup): Promise<void> {
+  const { config, experiment } = setup;
+  mkdirSync(run.paths.shrinkStructures, { recursive: true });
+  writeFileAtomic(run.paths.resolvedConfig, stringify(config));
+  run.update({ backend: { name: experiment.backend.name, package: experiment.backend.package, threads: experiment.backend.threads }, seed: config.seed, config });
+  if (!existsSync(join(run.paths.seedModel, 'model.json'))) await saveModel(experiment.model, run.paths.seedModel);
+  run.markStage('shrink', 'running');
+}
+
+const structureAt = (setup: ShrinkSetup, step: number) =>
+  buildStructure(setup.experiment.analysis, setup.costModel, setup.regularizer.aliveComponents(), { model: setup.experiment.modelName, step, costOptions: setup.costOptions });
+
+/** The training loop: task loss + lambda * R, lambda steered after each step when there is a goal. */
+async function trainShrink(setup: ShrinkSetup, run: RunDir, monitor: ShrinkMonitor, events: ShrinkEvents): Promise<{ resumedAt: number; lambda: number }> {
+  const { config, experiment, regularizer, steps } = setup;
+  const shrink = config.shrink;
+  const controller = typeof setup.lambda === 'number' ? undefined : setup.lambda;
+  let lambda = currentLambda(setup.lambda);
+  const optimizer = createOptimizer(shrink.optimizer);
+  const { numClasses } = modelShape(experiment.model);
+  try {
+    const { resumedAt } = await trainWithCheckpoints({
+      model: setup.gates?.model ?? experiment.model,
+      optimizer,
+      dataset: experiment.dataset,
+      batchSize: config.data.batchSize,
+      seed: config.seed,
+      batchNormSamples: config.evaluation.batchNormSamples,
+      totalSteps: steps,
+      numClasses,
+      outputKind: outputKind(experiment.model),
+      checkpointDir: run.paths.checkpoint('shrink'),
+      checkpointEvery: shrink.checkpointEvery,
+      metricsPath: run.paths.shrinkMetrics,
+      beforeStep: (position) => setup.gates?.sampleNoise(position.step),
+      regularization: lambda > 0 || controller ? () => regularizer.penalty().mul(lambda) : undefined,
+      checkpointState: () => (controller ? { controller: controller.state() } : {}),
+      afterRestore: (resumedAt, state) => {
+        if (controller && state.controller) lambda = controller.restore(state.controller as ReturnType<LambdaController['state']>);
+        regularizer.updateAlive();
+        events.start?.({ runDir: run.root, totalSteps: steps, resumedAt, strength: lambda, goal: setup.goal?.text, target: shrink.target, microBatches: microBatchPlanFor(experiment.model, config.data.batchSize) });
+      },
+      stepMetrics: () => ({ lambda, ...monitor.measure() }),
+      afterStep: (losses, next, record) => {
+        const measured = record as unknown as { cost: number; alive: Record<string, number> };
+        const exportDue = monitor.afterStep(losses, next, measured, lambda);
+        events.step?.(monitor.latest()!);
+        if (exportDue) writeJsonAtomic(join(run.paths.shrinkStructures, `alive-${String(next.step).padStart(6, '0')}.json`), structureAt(setup, next.step));
+        if (controller) lambda = controller.update(next.step, measured.cost);
+      },
+      afterEpoch: (_epoch, validation) => {
+        const progress = monitor.epochProgress(measuredAccuracy(validation));
+        if (progress) events.epoch?.(progress);
+      },
+    });
+    return { resumedAt, lambda };
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+/** The final structure, the hints on it, the validation and the stage's result file. */
+function finishShrink(setup: ShrinkSetup, run: RunDir, monitor: ShrinkMonitor, trained: { resumedAt: number; lambda: number }): ShrinkResult {
+  const { config, experiment, regularizer, steps, initialCost } = setup;
+  const scores = regularizer.readScores();
+  regularizer.updateAlive(scores);
+  const structure = structureAt(setup, steps);
+  writeJsonAtomic(run.paths.shrinkStructure, structure);
+  const finalCost = regularizer.cost();
+  monitor.finish(finalCost, trained.lambda);
+  const { numClasses } = modelShape(experiment.model);
+  const validation = validate({ model: setup.gates?.model ?? experiment.model, dataset: experiment.dataset, seed: config.seed, numClasses, outputKind: outputKind(experiment.model), batchNormSamples: config.evaluation.batchNormSamples });
+  const result: ShrinkResult = {
+    runDir: run.root,
+    steps,
+    resumedAt: trained.resumedAt,
+    target: config.shrink.target,
+    strength: trained.lambda,
+    ...(setup.goal ? { goal: setup.goal } : {}),
+    initialCost,
+    finalCost,
+    costReduction: 1 - finalCost / initialCost,
+    initialFlops: setup.initialFlops,
+    finalFlops: structure.cost.flops,
+    ...optionalValAccuracy(validation),
+    structure,
+    scoreHistogram: scoreHistogram(scores.flatMap((s) => Array.from(s))),
+    threshold: regularizer.options.threshold,
+    hints: monitor.hints,
+  };
+  const { structure: _structure, ...summary } = result;
+  writeJsonAtomic(run.paths.stageResult('shrink'), summary);
+  return result;
+}
+
 /**
  * `morphnet shrink`: trains the seed model with task loss + lambda * MorphNet regularizer and
  * exports the learned structure. Everything is validated before the run dir is touched; a
  * killed run resumes from its last checkpoint and ends with the same structure.
  */
 export async function shrinkStage(request: ShrinkRequest, events: ShrinkEvents = {}): Promise<ShrinkResult> {
-  const config = resolveExperimentConfig(request);
-  const experiment = await prepareExperiment(config, events.backend);
-  const search = regularizerSetup(experiment);
-  const { model, analysis, dataset } = experiment;
-  const shrink = config.shrink;
-  const costOptions: CostOptions = { hardware: experiment.hardware, batchSize: 1 };
-  if (shrink.target === 'latency' && !experiment.hardware) {
-    throw new MorphnetError('config', 'shrink.target: latency needs shrink.hardware, received null', `set shrink.hardware to one of K80, P4, T4, P100, V100, TPUv2 or a name defined under hardware:`);
-  }
-  const costModel = new CostModel(analysis);
-  const regularizer = new NetworkRegularizer(costModel, search.regularized, {
-    kind: shrink.regularizer,
-    target: shrink.target,
-    threshold: shrink.threshold,
-    l1Fraction: shrink.l1Fraction,
-    costOptions,
-  });
-  const initialCost = regularizer.cost();
-  const initialFlops = costModel.resource('flops', costModel.allAlive());
-  const strength = shrink.strength === 'auto' ? 1 / initialCost : shrink.strength;
-
-  const run = openRunDir(request, config, events);
+  const setup = await prepareShrink(request, events);
+  const run = openRunDir(request, setup.config, events);
   try {
-    const paths = run.paths;
-    mkdirSync(paths.shrinkStructures, { recursive: true });
-    writeFileAtomic(paths.resolvedConfig, stringify(config));
-    run.update({ backend: { name: experiment.backend.name, package: experiment.backend.package, threads: experiment.backend.threads }, seed: config.seed, config });
-    if (!existsSync(join(paths.seedModel, 'model.json'))) await saveModel(model, paths.seedModel);
-    run.markStage('shrink', 'running');
-
-    const optimizer = createOptimizer(shrink.optimizer);
-    const steps = totalSteps(dataset.train.count, config.data.batchSize, shrink.epochs, shrink.steps);
-    const totalChannels = search.regularized.reduce((sum, entry) => sum + entry.group.width, 0);
-    const hints: string[] = [];
-    const hint = (message: string) => {
-      hints.push(message);
-      events.hint?.(message);
-    };
-    const aliveByGroup = () => Object.fromEntries(search.regularized.map((entry) => [entry.group.id, entry.group.components.filter((c) => regularizer.aliveComponents()[c] > 0).length]));
-    const sumAlive = (alive: Record<string, number>) => Object.values(alive).reduce((a, b) => a + b, 0);
-    const structureAt = (step: number) => buildStructure(analysis, costModel, regularizer.aliveComponents(), { model: experiment.modelName, step, costOptions });
-    const kind = outputKind(model);
-    const { numClasses } = modelShape(model);
-    let last: ShrinkProgress | undefined;
-
-    const { resumedAt } = await trainWithCheckpoints({
-      model,
-      optimizer,
-      dataset,
-      batchSize: config.data.batchSize,
-      seed: config.seed,
-      batchNormSamples: config.evaluation.batchNormSamples,
-      totalSteps: steps,
-      numClasses,
-      outputKind: kind,
-      checkpointDir: paths.checkpoint('shrink'),
-      checkpointEvery: shrink.checkpointEvery,
-      metricsPath: paths.shrinkMetrics,
-      regularization: strength > 0 ? () => regularizer.penalty().mul(strength) : undefined,
-      afterRestore: (resumedAt) => {
-        regularizer.updateAlive();
-        events.start?.({ runDir: run.root, totalSteps: steps, resumedAt, strength, target: shrink.target, microBatches: microBatchPlanFor(experiment.model, config.data.batchSize) });
-      },
-      stepMetrics: () => {
-        regularizer.updateAlive();
-        return { cost: regularizer.cost(), alive: aliveByGroup() };
-      },
-      afterStep: (losses, next, record) => {
-        last = { step: next.step, totalSteps: steps, epoch: next.epoch, ...losses, cost: record.cost as number, initialCost, aliveChannels: sumAlive(record.alive as Record<string, number>), totalChannels };
-        events.step?.(last);
-        if (steps >= MIN_STEPS_FOR_STRENGTH_HINT && next.step === Math.floor(steps / 2) && strength > 0 && last.aliveChannels === totalChannels) {
-          hint(`nothing has died by half of the run (step ${next.step} of ${steps}): raise shrink.strength x10 (now ${strength.toPrecision(3)})`);
-        }
-        if (next.step % shrink.exportEvery === 0) writeJsonAtomic(join(paths.shrinkStructures, `alive-${String(next.step).padStart(6, '0')}.json`), structureAt(next.step));
-      },
-      afterEpoch: (_epoch, validation) => {
-        if (last) events.epoch?.({ ...last, valAccuracy: measuredAccuracy(validation) });
-      },
+    await startRunDir(run, setup);
+    const monitor = new ShrinkMonitor(setup.regularizer, {
+      totalSteps: setup.steps,
+      initialCost: setup.initialCost,
+      exportEvery: setup.config.shrink.exportEvery,
+      target: setup.config.shrink.target,
+      goal: setup.goal,
+      onHint: events.hint,
     });
-
-    const scores = regularizer.readScores();
-    regularizer.updateAlive(scores);
-    const structure = structureAt(steps);
-    writeJsonAtomic(paths.shrinkStructure, structure);
-    const finalCost = regularizer.cost();
-    if (finalCost <= 0.02 * initialCost) hint(`the ${shrink.target} cost collapsed to ${((100 * finalCost) / initialCost).toFixed(1)}% of the seed's: lower shrink.strength (now ${strength.toPrecision(3)}) or raise shrink.threshold`);
-    const validation = validate({ model, dataset, seed: config.seed, numClasses, outputKind: kind, batchNormSamples: config.evaluation.batchNormSamples });
-    regularizer.dispose();
-    optimizer.dispose();
-    const result: ShrinkResult = {
-      runDir: run.root,
-      steps,
-      resumedAt,
-      target: shrink.target,
-      strength,
-      initialCost,
-      finalCost,
-      costReduction: 1 - finalCost / initialCost,
-      initialFlops,
-      finalFlops: structure.cost.flops,
-      ...optionalValAccuracy(validation),
-      structure,
-      scoreHistogram: scoreHistogram(scores.flatMap((s) => Array.from(s))),
-      threshold: shrink.threshold,
-      hints,
-    };
-    const { structure: _structure, ...summary } = result;
-    writeJsonAtomic(paths.stageResult('shrink'), summary);
+    const trained = await trainShrink(setup, run, monitor, events);
+    const result = finishShrink(setup, run, monitor, trained);
     run.markStage('shrink', 'complete');
     return result;
   } catch (error) {
     run.markFailed('shrink', error);
     throw error;
   } finally {
+    setup.regularizer.dispose();
+    setup.gates?.dispose();
     run.close();
   }
 }

@@ -6,7 +6,7 @@ import type { BackendChoice } from '../backend/select.js';
 import { ConfigInvalidError, loadConfigFile } from '../config/load.js';
 import type { MorphnetConfig } from '../config/schema.js';
 import type { SweepConfig } from '../config/sweep-schema.js';
-import { CostModel, type CostOptions } from '../cost/cost-model.js';
+import type { CostOptions } from '../cost/cost-model.js';
 import { countModel } from '../cost/count-model.js';
 import { configError, MorphnetError, runDirError } from '../errors.js';
 import type { ChannelAnalysis } from '../graph/channel-groups.js';
@@ -15,19 +15,21 @@ import { loadModel } from '../model/load.js';
 import { writeFileAtomic, writeJsonAtomic } from '../run-dir/atomic.js';
 import { acquireLock } from '../run-dir/lock.js';
 import { isStageComplete, readManifest, runDirLayout, type Manifest, type Stage } from '../run-dir/run-dir.js';
-import { readShrinkStructure } from '../structure/read-structure.js';
-import { structureTopology } from '../structure/topology.js';
-import { aliveForWidths } from '../structure/width-multiplier.js';
+import type { TrainedModel } from '../run-dir/trained-model.js';
+import { prepareExperiment, type Experiment } from '../run-state/experiment.js';
+import { readShrinkStructure, readStructureFile, shrinkAgain } from '../structure/read-structure.js';
+import { StructureCosting } from '../structure/cost-of.js';
+import { structureOfFile } from '../structure/structure-file.js';
+import { seedStructure, widthsOf } from '../structure/structure.js';
 import { resolveBudgets, resolveStrengths, type Budget, type BudgetResource } from '../sweep/budgets.js';
 import { configDifferences } from '../sweep/config-diff.js';
 import { assignShrinks, planShrinks, planTrainedRuns, shrinkRunName, type LearnedShrink, type ShrinkRun, type TrainedRun } from '../sweep/plan.js';
 import { sweepStatistics, type AccuracyMetric, type ArmResult, type ModelCost } from '../sweep/summary.js';
 import { SWEEP_FORMAT, type SweepShrink, type SweepSummary } from '../sweep/sweep-file.js';
 import { EXPAND_TARGET_KEYS, expandStage, type ExpandEvents } from './expand.js';
-import { prepareExperiment, type Experiment } from './experiment.js';
 import { reportStage } from './report.js';
 import { writeHtmlReport } from './report-html.js';
-import { retrainStage, type RetrainEvents, type TrainedModel } from './retrain.js';
+import { retrainStage, type RetrainEvents } from './retrain.js';
 import { shrinkStage, type ShrinkEvents } from './shrink.js';
 import { writeSweepHtml } from './sweep-html.js';
 
@@ -121,8 +123,7 @@ function openSweepDir(sweepDir: string, resolved: Record<string, unknown>): () =
 /** Everything costs are measured with: the seed's channel analysis and the target resource. */
 interface Costing {
   analysis: ChannelAnalysis;
-  costModel: CostModel;
-  costOptions: CostOptions;
+  costing: StructureCosting;
   resource: BudgetResource;
   seedCost: number;
   modelName: string;
@@ -133,18 +134,16 @@ function costingOf(experiment: Experiment): Costing {
   if (resource === 'latency' && !experiment.hardware) {
     throw configError('shrink.target: latency needs shrink.hardware, received null', 'set shrink.hardware to one of K80, P4, T4, P100, V100, TPUv2 or a name defined under hardware:');
   }
-  const costModel = new CostModel(experiment.analysis);
   const costOptions: CostOptions = { hardware: experiment.hardware, batchSize: 1 };
-  const seedCost = costModel.resource(resource, costModel.allAlive(), costOptions);
-  return { analysis: experiment.analysis, costModel, costOptions, resource, seedCost, modelName: experiment.modelName };
+  const costing = new StructureCosting(experiment.analysis, costOptions);
+  const seedCost = costing.resource(resource, widthsOf(seedStructure(experiment.analysis)));
+  return { analysis: experiment.analysis, costing, resource, seedCost, modelName: experiment.modelName };
 }
 
 /** The cost of a shrink's learned structure in the target resource, as expand measures it. */
 function learnedCost(costing: Costing, runDir: string): number {
-  const { analysis, costModel } = costing;
-  const structure = readShrinkStructure(runDir, analysis, costing.modelName);
-  const topology = structureTopology(analysis, analysis.groups.map((g) => structure.groups[g.id].width));
-  return costModel.resource(costing.resource, aliveForWidths(analysis, topology.widths), { ...costing.costOptions, excludedLayers: topology.excluded });
+  const structure = structureOfFile(readShrinkStructure(runDir, costing.analysis, costing.modelName));
+  return costing.costing.resource(costing.resource, widthsOf(structure));
 }
 
 /** Test accuracy where the data has a test split; else validation, said so; neither is an error before anything runs. */
@@ -311,7 +310,7 @@ async function armResults(context: SweepContext, run: TrainedRun): Promise<ArmRe
 
 function shrinkSummary(context: SweepContext, shrink: ShrinkRun, cost: number, budgets: string[]): SweepShrink {
   const root = join(context.sweepDir, shrink.name);
-  const structure = readJson<{ cost: { flops: number; params: number } }>(runDirLayout(root).shrinkStructure);
+  const structure = readStructureFile(runDirLayout(root).shrinkStructure, shrinkAgain(root));
   const result = readJson<{ valAccuracy?: number }>(runDirLayout(root).stageResult('shrink'));
   return {
     run: shrink.name,

@@ -1,6 +1,6 @@
 import type { CostModel, CostOptions, Resource } from '../cost/cost-model.js';
-import { structureTopology } from './topology.js';
-import { aliveForWidths, solveMultiplier, type GroupWidths, type MultiplierOptions, type ReachableRange } from './width-multiplier.js';
+import { StructureCosting } from './cost-of.js';
+import { solveMultiplier, type GroupWidths, type MultiplierOptions, type ReachableRange } from './width-multiplier.js';
 
 /** One channel added by the fill: the group and its width after the addition. */
 export interface FilledChannel {
@@ -32,10 +32,11 @@ export function fillBudget(
   options: { maxWidth?: number; costOptions?: CostOptions } = {},
 ): FillResult {
   const analysis = costModel.analysis;
-  const costOptions = { ...options.costOptions, excludedLayers: structureTopology(analysis, start).excluded };
-  const costOf = (widths: GroupWidths) => costModel.resource(resource, aliveForWidths(analysis, widths), costOptions);
+  const costing = new StructureCosting(costModel, options.costOptions);
+  // Growing a group never makes or unmakes a width-0 group, so the rebuilt topology stays that of `start`.
+  const priced = (widths: GroupWidths) => costing.resource(resource, widths);
   const widths = [...start];
-  let cost = costOf(widths);
+  let cost = priced(widths);
   const added: FilledChannel[] = [];
   const growable = analysis.groups.filter((g) => !g.fixed && learned[g.id] > 0 && widths[g.id] > 0).map((g) => g.id);
   for (;;) {
@@ -45,7 +46,7 @@ export function fillBudget(
     let grown = false;
     for (const group of candidates) {
       widths[group] += 1;
-      const next = costOf(widths);
+      const next = priced(widths);
       if (next <= target) {
         cost = next;
         added.push({ group, width: widths[group] });

@@ -1,6 +1,9 @@
-import type { CostModel, CostOptions } from '../cost/cost-model.js';
+import type { CostModel, CostOptions, CostTotals, LayerCost, Resource } from '../cost/cost-model.js';
 import type { ChannelAnalysis } from '../graph/channel-groups.js';
 import { handlerFor } from '../graph/handlers/registry.js';
+import { StructureCosting } from './cost-of.js';
+import type { FilledChannel } from './fill-budget.js';
+import { seedStructure, structureFromAlive, type Structure } from './structure.js';
 import { structureTopology } from './topology.js';
 
 export const STRUCTURE_FORMAT = 'morphnet.structure/1';
@@ -24,6 +27,15 @@ export interface StructureCost {
   latency?: number;
 }
 
+/** A layer that owns output channels, as the report lists it: the seed's width and the FLOPs of the seed and of this structure. */
+export interface StructureLayer {
+  name: string;
+  className: string;
+  original: number;
+  seedFlops: number;
+  flops: number;
+}
+
 /** The structure file of DESIGN.md: widths per group and per layer, and the cost of the structure. */
 export interface StructureFile {
   format: typeof STRUCTURE_FORMAT;
@@ -33,60 +45,82 @@ export interface StructureFile {
   /** Width of every layer that owns output channels (MorphNet's alive-count file), sorted by name. */
   widths: Record<string, number>;
   cost: StructureCost;
+  /** The hardware `cost.latency` (and `seedCost.latency`) was computed for. */
+  hardware?: string;
+  /** What the seed costs, so a reader needs no model to compare (absent in files from before it). */
+  seedCost?: StructureCost;
+  /** The channel-owning layers in graph order (absent in files from before it). */
+  layers?: StructureLayer[];
 }
 
-/**
- * The structure of a network with the given channel components alive (0/1, or fractions for
- * widths other than the seed's), costed as the rebuilt model will be: groups left without a
- * producer count 0 and removed layers cost nothing.
- */
-export function buildStructure(
-  analysis: ChannelAnalysis,
-  costModel: CostModel,
-  alive: Float64Array,
-  info: { model: string; step: number; costOptions?: CostOptions },
-): StructureFile {
-  const isAlive = (component: number) => analysis.componentFixed[component] === 1 || alive[component] > 0;
-  const kept = analysis.groups.map((group) => group.components.flatMap((component, index) => (isAlive(component) ? [index] : [])));
-  const topology = structureTopology(analysis, kept.map((k) => k.length));
-  const effectiveAlive = Float64Array.from(alive, (value, component) => (topology.widths[analysis.componentGroup[component]] === 0 ? 0 : value));
+/** expand/structure.json: the learned structure scaled to a budget. */
+export interface ExpandedStructure extends StructureFile {
+  multiplier: number;
+  target: { resource: Resource; value: number } | { multiplier: number };
+  achieved: number;
+  slack: number;
+  /** Whether single channels were added after the multiplier (absent in structures from before the fill). */
+  fill?: boolean;
+  /** Channels added one at a time after the multiplier, in order, with each group's new width. */
+  filled: FilledChannel[];
+}
+
+/** baseline/structure.json: the seed scaled by one multiplier to the expand budget (the paper's uniform baseline). */
+export interface UniformStructure extends StructureFile {
+  multiplier: number;
+}
+
+const costFields = (totals: CostTotals): StructureCost => ({
+  flops: totals.flops,
+  macs: totals.macs,
+  params: totals.params,
+  totalParams: totals.totalParams,
+  activations: totals.activations,
+  ...(totals.latency !== undefined ? { latency: totals.latency } : {}),
+});
+
+const flopsByLayer = (layers: LayerCost[]) => new Map(layers.map((layer) => [layer.name, layer.flops]));
+
+/** The file form of a structure: groups with their layers, per-layer widths and costs, the seed's cost beside it. */
+export function structureFile(costing: StructureCosting, structure: Structure, info: { model: string; step: number }): StructureFile {
+  const analysis = costing.analysis;
+  const topology = structureTopology(analysis, structure.groups.map((g) => g.width));
   const groups: StructureGroup[] = analysis.groups.map((group) => ({
     id: group.id,
     layers: group.members.map((m) => m.nodeId),
     original: group.width,
-    width: topology.widths[group.id] === 0 ? 0 : kept[group.id].length,
-    kept: topology.widths[group.id] === 0 ? [] : kept[group.id],
+    width: topology.widths[group.id],
+    kept: topology.widths[group.id] === 0 ? [] : structure.groups[group.id].kept,
     ...(group.fixed ? { fixed: true } : {}),
   }));
+  const owners = analysis.graph.nodes.filter((node) => handlerFor(node.className)?.ownsChannels);
   const widths: Record<string, number> = {};
-  const owners = analysis.graph.nodes.filter((node) => handlerFor(node.className)?.ownsChannels).map((node) => node.id).sort();
-  for (const id of owners) {
-    widths[id] = topology.excluded.has(id) ? 0 : Math.round(Array.from(analysis.outputComponents.get(id)!).reduce((sum, c) => sum + (analysis.componentFixed[c] ? 1 : effectiveAlive[c]), 0));
-  }
-  const { totals } = costModel.evaluate(effectiveAlive, { ...info.costOptions, excludedLayers: topology.excluded });
+  for (const id of owners.map((node) => node.id).sort()) widths[id] = topology.excluded.has(id) ? 0 : topology.plan.widths.get(id)!;
+  const cost = costing.evaluate(topology.widths);
+  const seed = costing.evaluate(seedStructure(analysis).groups.map((g) => g.width));
+  const [flops, seedFlops] = [flopsByLayer(cost.layers), flopsByLayer(seed.layers)];
   return {
     format: STRUCTURE_FORMAT,
     model: info.model,
     step: info.step,
     groups,
     widths,
-    cost: {
-      flops: totals.flops,
-      macs: totals.macs,
-      params: totals.params,
-      totalParams: totals.totalParams,
-      activations: totals.activations,
-      ...(totals.latency !== undefined ? { latency: totals.latency } : {}),
-    },
+    cost: costFields(cost.totals),
+    ...(costing.options.hardware ? { hardware: costing.options.hardware.name } : {}),
+    seedCost: costFields(seed.totals),
+    layers: owners.map((node) => ({ name: node.id, className: node.className, original: Number(node.outputShape.at(-1)), seedFlops: seedFlops.get(node.id) ?? 0, flops: flops.get(node.id) ?? 0 })),
   };
 }
 
-/** Alive components from a structure file's `kept` lists (for expand and surgery). */
-export function aliveFromStructure(analysis: ChannelAnalysis, structure: StructureFile): Float64Array {
-  const alive = new Float64Array(analysis.numComponents);
-  for (const group of structure.groups) {
-    const components = analysis.groups[group.id].components;
-    for (const index of group.kept) alive[components[index]] = 1;
-  }
-  return alive;
+/**
+ * The structure of a network with the given channel components alive (0/1, as the regularizer
+ * reports them), costed as the rebuilt model will be. What shrink exports.
+ */
+export function buildStructure(analysis: ChannelAnalysis, costModel: CostModel, alive: Float64Array, info: { model: string; step: number; costOptions?: CostOptions }): StructureFile {
+  return structureFile(new StructureCosting(costModel, info.costOptions), structureFromAlive(analysis, alive), info);
+}
+
+/** The structure a structure file describes. */
+export function structureOfFile(file: Pick<StructureFile, 'groups'>): Structure {
+  return { groups: file.groups.map((group) => ({ width: group.width, kept: group.kept })) };
 }

@@ -1,6 +1,6 @@
 import type { CostModel, CostOptions, Resource } from '../cost/cost-model.js';
 import type { ChannelAnalysis } from '../graph/channel-groups.js';
-import { structureTopology } from './topology.js';
+import { StructureCosting } from './cost-of.js';
 
 /** Width of every group (by group id); fixed groups keep their original width. */
 export type GroupWidths = number[];
@@ -8,7 +8,8 @@ export type GroupWidths = number[];
 /**
  * Alive values that make the cost model count `widths`: every component of group g counts
  * widths[g] / original[g], so a layer's channel count is exactly its group's new width (and
- * m times it behind a depthwise multiplier), also for widths above the seed's.
+ * m times it behind a depthwise multiplier), also for widths above the seed's. Only
+ * StructureCosting (costOf) should need this form.
  */
 export function aliveForWidths(analysis: ChannelAnalysis, widths: GroupWidths): Float64Array {
   const alive = new Float64Array(analysis.numComponents);
@@ -61,10 +62,10 @@ export function solveMultiplier(
   options: MultiplierOptions & { costOptions?: CostOptions } = {},
 ): { solution?: MultiplierSolution; range: ReachableRange } {
   const analysis = costModel.analysis;
-  // Which groups are 0 does not depend on w, so neither does the topology.
-  const topology = structureTopology(analysis, learned);
-  const costOptions = { ...options.costOptions, excludedLayers: topology.excluded };
-  const costAt = (w: number) => costModel.resource(resource, aliveForWidths(analysis, scaleWidths(analysis, topology.widths, w, options)), costOptions);
+  const costing = new StructureCosting(costModel, options.costOptions);
+  // Which groups are 0 does not depend on w, so neither do the groups the rebuilt model loses.
+  const built = costing.builtWidths(learned);
+  const costAt = (w: number) => costing.resource(resource, scaleWidths(analysis, built, w, options));
   const largestWidth = Math.max(1, ...analysis.groups.filter((g) => !g.fixed).map((g) => learned[g.id]));
   // Beyond this multiplier every group is capped (with maxWidth) or the cost has long passed any target.
   const saturation = options.maxWidth ? options.maxWidth : Math.max(2 * largestWidth, 1) * 64;
@@ -73,7 +74,7 @@ export function solveMultiplier(
   const range = { smallest, largest };
   if (target < smallest) return { range };
   if (target >= largest) {
-    const widths = scaleWidths(analysis, topology.widths, saturation, options);
+    const widths = scaleWidths(analysis, built, saturation, options);
     return { solution: { multiplier: saturation, widths, cost: largest, slack: target - largest }, range };
   }
   let low = 0;
@@ -85,7 +86,7 @@ export function solveMultiplier(
     if (costAt(mid) <= target) low = mid;
     else high = mid;
   }
-  const widths = scaleWidths(analysis, topology.widths, low, options);
+  const widths = scaleWidths(analysis, built, low, options);
   const cost = costAt(low);
   return { solution: { multiplier: low, widths, cost, slack: target - cost }, range };
 }

@@ -1,9 +1,9 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/dataset.js';
-import { batchesPerEpoch, epochOrder } from '../data/split.js';
+import { batchesPerEpoch } from '../data/split.js';
 import { MorphnetError } from '../errors.js';
 import { activeBackend } from '../backend/select.js';
-import { makeBatch } from './batches.js';
+import { EpochBatches } from './batches.js';
 import { planMicroBatches, type MicroBatchPlan } from './memory.js';
 import type { LoopPosition } from './checkpoint.js';
 import { DEFAULT_BATCH_NORM_SAMPLES, estimateBatchNormStatistics } from './batch-norm-statistics.js';
@@ -74,10 +74,10 @@ export async function runLoop(options: LoopOptions): Promise<LoopPosition> {
   let position: LoopPosition = options.start ?? { step: 0, epoch: 0, batchInEpoch: 0 };
   const microBatchSize = options.microBatchSize ?? microBatchFor(options.model, batchSize);
   while (position.step < options.totalSteps) {
-    const order = epochOrder(dataset.train.count, options.seed, position.epoch);
+    const batches = new EpochBatches(dataset, options.seed, position.epoch, batchSize);
     for (let b = position.batchInEpoch; b < perEpoch && position.step < options.totalSteps; b++) {
       options.beforeStep?.(position);
-      const { x, labels } = makeBatch(dataset.train, b * batchSize, batchSize, order);
+      const { x, labels } = await batches.take(b);
       const losses = trainStep(options.model, options.optimizer, x, labels, {
         numClasses: options.numClasses,
         outputKind: options.outputKind,

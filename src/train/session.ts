@@ -9,8 +9,10 @@ export interface SessionOptions extends Omit<LoopOptions, 'start' | 'afterStep' 
   checkpointDir: string;
   checkpointEvery: number;
   metricsPath: string;
-  /** After a checkpoint is restored (or none was), before the first step. */
-  afterRestore?(resumedAt: number): void;
+  /** After a checkpoint is restored (or none was), before the first step; `state` is what `checkpointState` gave when it was saved. */
+  afterRestore?(resumedAt: number, state: Record<string, unknown>): void;
+  /** Extra state a resumed run needs (e.g. a steered lambda), saved in each checkpoint. */
+  checkpointState?(): Record<string, unknown>;
   /** Extra fields for the step's metrics line, computed after the step. */
   stepMetrics?(losses: StepLosses, next: LoopPosition): Record<string, unknown>;
   afterStep?(losses: StepLosses, next: LoopPosition, metrics: Record<string, unknown>): void;
@@ -28,7 +30,7 @@ export async function trainWithCheckpoints(options: SessionOptions): Promise<{ e
   const metrics = new MetricsLog(options.metricsPath);
   if (restored) metrics.truncateAfter(resumedAt);
   else metrics.reset();
-  options.afterRestore?.(resumedAt);
+  options.afterRestore?.(resumedAt, restored?.extra ?? {});
   const end = await runLoop({
     ...options,
     start: restored?.position,
@@ -37,7 +39,7 @@ export async function trainWithCheckpoints(options: SessionOptions): Promise<{ e
       metrics.append(record);
       options.afterStep?.(losses, next, record);
       if (next.step % options.checkpointEvery === 0 && next.step < options.totalSteps) {
-        await saveCheckpoint(options.checkpointDir, options.model, options.optimizer, next);
+        await saveCheckpoint(options.checkpointDir, options.model, options.optimizer, next, options.checkpointState?.());
       }
       // A step never yields to the event loop (its awaits resolve at once): let signal handlers
       // (Ctrl-C, which records the interrupt in run.json) run between steps.
@@ -49,6 +51,6 @@ export async function trainWithCheckpoints(options: SessionOptions): Promise<{ e
       options.afterEpoch?.(epoch, validation, next);
     },
   });
-  await saveCheckpoint(options.checkpointDir, options.model, options.optimizer, end);
+  await saveCheckpoint(options.checkpointDir, options.model, options.optimizer, end, options.checkpointState?.());
   return { end, resumedAt };
 }

@@ -88,8 +88,10 @@ describe('what later stages leave behind, and what the user is told of it', () =
     const viaJson = runCli(['report', '-r', runDir, '--json']);
     expect(viaJson.stdout).toBe(viaFormat.stdout);
     expect(viaJson.stderr).toBe('');
+    // report reads files only: it starts no backend, so it has none to name, table or not.
     const table = runCli(['report', '-r', runDir]);
-    expect(table.stderr).toContain('backend: wasm (@tensorflow/tfjs-backend-wasm');
+    expect(table.code).toBe(0);
+    expect(table.stderr).not.toContain('backend:');
 
     const cost = runCli(['cost', '-m', 'zoo:cnn?width=0.25', '--json']);
     expect(cost.code, cost.stderr).toBe(0);

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasStackTrace, runCli, tempDir } from './cli.js';
@@ -90,5 +90,24 @@ describe('a run whose config names a hardware', () => {
     expect(latency('seed')).toBeCloseTo(counted.totals.latency, 12);
     expect(latency('retrain')).toBeCloseTo(latency('seed'), 12);
     expect(latency('shrink')).toBeLessThanOrEqual(latency('seed'));
+
+    // A run dir written before structure files carried their costs: report costs them from the seed, the same figures.
+    const older = join(dir, 'older');
+    cpSync(runDir, older, { recursive: true });
+    for (const stage of ['shrink', 'expand']) {
+      const path = join(older, stage, 'structure.json');
+      const { layers: _layers, seedCost: _seedCost, hardware: _hardware, ...file } = JSON.parse(readFileSync(path, 'utf8'));
+      writeFileSync(path, JSON.stringify(file));
+    }
+    const olderReport = runCli(['report', '-r', older, '--json']);
+    expect(olderReport.code).toBe(0);
+    expect({ ...JSON.parse(olderReport.stdout), runDir }).toEqual(report);
+
+    // This version's files are enough: with the seed model gone, report says the same and starts no backend.
+    rmSync(join(runDir, 'seed'), { recursive: true });
+    expect(JSON.parse(runCli(['report', '-r', runDir, '--json']).stdout)).toEqual(report);
+    const table = runCli(['report', '-r', runDir]);
+    expect(table.code).toBe(0);
+    expect(table.stderr).not.toContain('backend:');
   });
 });

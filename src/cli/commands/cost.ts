@@ -14,6 +14,7 @@ export interface CostFlags {
   batchSize: string;
   inputShape?: string;
   backend?: BackendRequest;
+  config?: string;
 }
 
 export async function costCommand(flags: CostFlags): Promise<void> {
@@ -22,7 +23,7 @@ export async function costCommand(flags: CostFlags): Promise<void> {
     throw usageError(`--batch-size: expected a positive integer, received ${describeValue(flags.batchSize)}`, 'e.g. --batch-size 32');
   }
   const output = createOutput({ json: wantsJson(flags, 'cost') });
-  const report = await costStage({ model: flags.model, hardware: flags.hardware, batchSize, inputShape: parseInputShape(flags.inputShape), backend: flags.backend });
+  const report = await costStage({ model: flags.model, hardware: flags.hardware, batchSize, inputShape: parseInputShape(flags.inputShape), backend: flags.backend, configPath: flags.config });
   // The cost stage starts the backend itself (src/stages/cost.ts reports no events): say which one it is.
   const backend = activeBackend();
   if (backend) output.backend(backend);

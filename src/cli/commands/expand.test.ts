@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ExpandedStructure } from '../../stages/expand.js';
+import type { ExpandedStructure } from '../../structure/structure-file.js';
 import { renderExpand } from './expand.js';
 
 const expanded = (target: ExpandedStructure['target'], achieved: number, slack: number): ExpandedStructure => ({

@@ -1,6 +1,7 @@
 import { formatSi, parseSiNumber } from '../../config/si-number.js';
 import { describeValue, usageError } from '../../errors.js';
-import { EXPAND_TARGET_KEYS, expandStage, formatResourceAmount, type ExpandedStructure, type ExpandTarget } from '../../stages/expand.js';
+import { EXPAND_TARGET_KEYS, expandStage, formatResourceAmount, type ExpandTarget } from '../../stages/expand.js';
+import type { ExpandedStructure } from '../../structure/structure-file.js';
 import { createOutput } from '../output.js';
 import { toolVersion } from '../version.js';
 

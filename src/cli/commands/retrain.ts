@@ -1,7 +1,9 @@
 import { formatSi } from '../../config/si-number.js';
 import { describeValue, usageError } from '../../errors.js';
-import { retrainStage, type RetrainResult, type TrainedModel } from '../../stages/retrain.js';
-import { applyThreadsFlag, createOutput, microBatchNotice, validationText } from '../output.js';
+import type { TrainedModel } from '../../run-dir/trained-model.js';
+import { retrainStage, type RetrainResult } from '../../stages/retrain.js';
+import { createOutput, microBatchNotice, validationText } from '../output.js';
+import { applyThreadsFlag } from '../threads-flag.js';
 import { ProgressBar } from '../progress.js';
 import { toolVersion } from '../version.js';
 

@@ -1,5 +1,6 @@
 import { runPipeline } from '../../stages/run.js';
-import { applyThreadsFlag, createOutput, microBatchNotice, validationText } from '../output.js';
+import { createOutput, microBatchNotice, validationText } from '../output.js';
+import { applyThreadsFlag } from '../threads-flag.js';
 import { ProgressBar } from '../progress.js';
 import { renderReportTable } from '../render-report.js';
 import { renderScoreHistogram } from '../render-scores.js';

@@ -28,11 +28,17 @@ function costLines(result: ShrinkResult): string[] {
   ];
 }
 
+/** `lambda 3.00e-8`, or with a goal `lambda 4.12e-8 (steered toward goal 50%: 7.45M)`. */
+function lambdaText(result: ShrinkResult): string {
+  const lambda = `lambda ${result.strength.toPrecision(3)}`;
+  return result.goal ? `${lambda} (steered toward goal ${result.goal.text}: ${formatSi(result.goal.cost)})` : lambda;
+}
+
 export function renderShrinkSummary(result: ShrinkResult): string {
   const lines = [
     `shrink finished in ${result.runDir} after ${result.steps} steps${result.resumedAt ? ` (resumed at step ${result.resumedAt})` : ''}`,
     ...costLines(result),
-    `  ${result.valAccuracy !== undefined ? `validation accuracy: ${(100 * result.valAccuracy).toFixed(2)}%` : 'validation accuracy: none (no validation set; data.validationSplit is 0)'}   lambda ${result.strength.toPrecision(3)}`,
+    `  ${result.valAccuracy !== undefined ? `validation accuracy: ${(100 * result.valAccuracy).toFixed(2)}%` : 'validation accuracy: none (no validation set; data.validationSplit is 0)'}   ${lambdaText(result)}`,
     '  learned widths:',
     ...result.structure.groups.filter((g) => !g.fixed).map((g) => `    ${g.layers[0].padEnd(24)} ${String(g.original).padStart(5)} -> ${String(g.width).padStart(5)}`),
     ...renderScoreHistogram(result.scoreHistogram, result.threshold),
@@ -50,7 +56,8 @@ export async function shrinkCommand(flags: ShrinkFlags): Promise<void> {
       backend: (choice) => output.backend(choice),
       removed: (paths) => output.removed('shrink', paths),
       start: (info) => {
-        output.notice(`shrink: ${info.totalSteps} steps, target ${info.target}, lambda ${info.strength.toPrecision(3)}${info.resumedAt ? `, resuming at step ${info.resumedAt}` : ''} -> ${info.runDir}`);
+        const lambda = info.goal ? `goal ${info.goal}, lambda steered from ${info.strength.toPrecision(3)}` : `lambda ${info.strength.toPrecision(3)}`;
+        output.notice(`shrink: ${info.totalSteps} steps, target ${info.target}, ${lambda}${info.resumedAt ? `, resuming at step ${info.resumedAt}` : ''} -> ${info.runDir}`);
         microBatchNotice(output, info.microBatches);
         if (output.interactive) bar = new ProgressBar(info.totalSteps, info.resumedAt);
       },

@@ -3,7 +3,8 @@ import { formatSi } from '../../config/si-number.js';
 import { formatAmount, strengthLabel } from '../../sweep/budgets.js';
 import type { SweepSummary } from '../../sweep/sweep-file.js';
 import { sweepStage } from '../../stages/sweep.js';
-import { applyThreadsFlag, createOutput, microBatchNotice } from '../output.js';
+import { createOutput, microBatchNotice } from '../output.js';
+import { applyThreadsFlag } from '../threads-flag.js';
 import { ProgressBar } from '../progress.js';
 import { toolVersion } from '../version.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { makeSamples, type RawDataset } from '../dataset.js';
+import { makeSamples, type InMemorySamples, type RawDataset } from '../dataset.js';
 
 const IMAGE_SIZE = 28 * 28;
 
@@ -10,14 +10,16 @@ const IMAGE_SIZE = 28 * 28;
  * It has no train/test split; we hold out every sixth digit of each class as the test set:
  * 8,337 train and 1,663 test samples.
  */
-let cached: RawDataset | undefined;
+type MnistDataset = RawDataset & { train: InMemorySamples; test: InMemorySamples };
 
-export function loadMnist(): RawDataset {
+let cached: MnistDataset | undefined;
+
+export function loadMnist(): MnistDataset {
   cached ??= readMnist();
   return cached;
 }
 
-function readMnist(): RawDataset {
+function readMnist(): MnistDataset {
   const digitsDir = join(dirname(createRequire(import.meta.url).resolve('mnist')), 'digits');
   const train: { x: number[][]; labels: number[] } = { x: [], labels: [] };
   const test: { x: number[][]; labels: number[] } = { x: [], labels: [] };

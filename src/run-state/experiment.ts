@@ -10,6 +10,7 @@ import { analyzeChannels, type ChannelAnalysis } from '../graph/channel-groups.j
 import { buildLayerGraph } from '../graph/build-graph.js';
 import { registerFileRouters } from '../model/file-io.js';
 import { describeModelSource, fitModelToClasses, loadModel, modelSourceFromSpec, type ModelSource } from '../model/load.js';
+import { seedClassNames } from '../model/teachable-machine.js';
 
 /** What every training stage starts from: a validated config, a backend, the model, its graph and data. */
 export interface Experiment {
@@ -64,7 +65,8 @@ export async function prepareExperiment(config: MorphnetConfig, onBackend?: (cho
   const source = modelSourceOf(config);
   const loaded = await loadModel(source, config.seed);
   // model.classes: auto fits the model to the data's class count, so the data is read first.
-  const raw = readDataset(config.data, config.seed, modelShape(loaded));
+  // A Teachable Machine seed's metadata.json labels order an image folder of those classes.
+  const raw = readDataset(config.data, config.seed, { ...modelShape(loaded), classNames: seedClassNames(config.model) });
   const model = source.classes === 'auto' ? await fitModelToClasses(loaded, source, raw.numClasses, config.seed) : loaded;
   const analysis = analyzeChannels(buildLayerGraph(model));
   const dataset = loadDataset(config.data, config.seed, modelShape(model), raw);

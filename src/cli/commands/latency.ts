@@ -1,0 +1,68 @@
+import Table from 'cli-table3';
+import type { BackendRequest } from '../../backend/select.js';
+import { measuredOn, type LatencyTable } from '../../cost/latency-table.js';
+import { describeValue, usageError } from '../../errors.js';
+import { latencyStage } from '../../stages/latency.js';
+import { createOutput } from '../output.js';
+
+export interface LatencyFlags {
+  model: string;
+  backend?: BackendRequest;
+  threads?: string;
+  batch: string;
+  output?: string;
+  widths: string;
+  repeats: string;
+  warmup: string;
+  json?: boolean;
+}
+
+function positiveInteger(flag: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw usageError(`${flag}: expected a positive integer, received ${describeValue(text)}`, `e.g. ${flag} 2`);
+  return value;
+}
+
+const ms = (value: number) => value.toPrecision(3);
+
+/** The layers that take the most time at the seed's widths, with their grids' sizes, and the totals. */
+export function renderLatencyTable(table: LatencyTable, path: string, top = 12): string {
+  const seedTime = (layer: LatencyTable['layers'][number]) => {
+    const i = layer.inputWidths.indexOf(Number(layer.inputShapes[0].at(-1)));
+    const o = layer.outputWidths.indexOf(Number(layer.outputShape.at(-1)));
+    return { median: layer.medianMs[Math.max(i, 0)][Math.max(o, 0)], iqr: layer.iqrMs[Math.max(i, 0)][Math.max(o, 0)] };
+  };
+  const rows = table.layers.map((layer) => ({ layer, ...seedTime(layer) })).sort((a, b) => b.median - a.median);
+  const grid = new Table({ head: ['layer', 'class', 'ms (median)', 'IQR', 'in widths', 'out widths'], colAligns: ['left', 'left', 'right', 'right', 'left', 'left'], style: { head: [], border: [], compact: true } });
+  for (const { layer, median, iqr } of rows.slice(0, top)) grid.push([layer.name, layer.className, ms(median), ms(iqr), layer.inputWidths.join(' '), layer.outputWidths.join(' ')]);
+  return [
+    `latency table of ${table.model} on ${measuredOn(table)} (tfjs ${table.tfjsVersion}): ${path}`,
+    `whole model ${ms(table.whole.medianMs)} ms (IQR ${ms(table.whole.iqrMs)}); ${table.layers.length} layers sum to ${ms(table.layersMs)} ms; overhead ${ms(table.overheadMs)} ms`,
+    `the ${Math.min(top, rows.length)} slowest layers at the seed's widths:`,
+    grid.toString(),
+    `use it: hardware: {NAME: {table: ${path}}} in a config, or morphnet cost -m ${table.model} --hardware ${path}`,
+  ].join('\n');
+}
+
+export async function latencyCommand(flags: LatencyFlags): Promise<void> {
+  const output = createOutput({ json: flags.json });
+  const spinner = output.spinner('timing the whole model');
+  const { path, table } = await latencyStage(
+    {
+      model: flags.model,
+      backend: flags.backend,
+      threads: flags.threads !== undefined ? positiveInteger('--threads', flags.threads) : undefined,
+      batch: positiveInteger('--batch', flags.batch),
+      output: flags.output,
+      widthSamples: positiveInteger('--widths', flags.widths),
+      protocol: { repeats: positiveInteger('--repeats', flags.repeats), warmup: positiveInteger('--warmup', flags.warmup) },
+    },
+    {
+      backend: (choice) => output.backend(choice),
+      layer: (index, total, name) => {
+        if (spinner) spinner.text = index < total ? `timing layer ${index + 1}/${total}: ${name}` : 'timed every layer';
+      },
+    },
+  ).finally(() => spinner?.stop());
+  output.result(renderLatencyTable(table, path), { path, ...table });
+}

@@ -1,0 +1,48 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../backend/select.js';
+import { graphFingerprint } from '../cost/graph-fingerprint.js';
+import { analyzeChannels } from '../graph/channel-groups.js';
+import { buildLayerGraph } from '../graph/build-graph.js';
+import { measureLatencyTable } from './measure-model.js';
+
+beforeAll(async () => {
+  await initBackend('cpu');
+});
+
+/**
+ *   input[6,6,3] -> conv: Conv2D 4 3x3 same -> bn -> dw: DepthwiseConv2D 3x3 same -> pool: GAP -> fc: Dense 2
+ * One prunable group of 4 channels (conv, bn, dw, pool, fc's inputs); the image and fc's outputs are fixed.
+ */
+function tiny(): tf.LayersModel {
+  const x = tf.input({ shape: [6, 6, 3], name: 'input' });
+  let h = tf.layers.conv2d({ name: 'conv', filters: 4, kernelSize: 3, padding: 'same' }).apply(x) as tf.SymbolicTensor;
+  h = tf.layers.batchNormalization({ name: 'bn' }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers.depthwiseConv2d({ name: 'dw', kernelSize: 3, padding: 'same' }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(h) as tf.SymbolicTensor;
+  return tf.model({ inputs: x, outputs: tf.layers.dense({ name: 'fc', units: 2 }).apply(h) as tf.SymbolicTensor });
+}
+
+describe('measureLatencyTable', () => {
+  it('samples each layer on the axes whose widths can change, and leaks no tensors', () => {
+    const model = tiny();
+    const analysis = analyzeChannels(buildLayerGraph(model));
+    const before = tf.memory().numTensors;
+    const table = measureLatencyTable(model, analysis, { modelName: 'tiny', backend: 'cpu', batch: 1, widthSamples: 3, protocol: { warmup: 1, warmupMs: 0, repeats: 1, minSampleMs: 0 } });
+    expect(tf.memory().numTensors).toBe(before);
+    const axes = Object.fromEntries(table.layers.map((l) => [l.name, [l.inputWidths, l.outputWidths]]));
+    // 3 samples of 4 channels: 50%, 100%, 150% -> 2, 4, 6. The image (3) and fc's outputs (2) are fixed;
+    // dw's outputs follow its inputs; bn and pool are timed along their outputs.
+    expect(axes).toEqual({
+      conv: [[3], [2, 4, 6]],
+      bn: [[4], [2, 4, 6]],
+      dw: [[2, 4, 6], [4]],
+      pool: [[4], [2, 4, 6]],
+      fc: [[2, 4, 6], [2]],
+    });
+    for (const layer of table.layers) expect(layer.medianMs.map((row) => row.length)).toEqual(layer.inputWidths.map(() => layer.outputWidths.length));
+    expect(table.fingerprint).toBe(graphFingerprint(analysis.graph));
+    expect(table.overheadMs).toBeCloseTo(table.whole.medianMs - table.layersMs, 12);
+    expect({ backend: table.backend, batch: table.batch, model: table.model }).toEqual({ backend: 'cpu', batch: 1, model: 'tiny' });
+  });
+});

@@ -1,0 +1,150 @@
+import * as tf from '@tensorflow/tfjs';
+import { graphFingerprint } from '../cost/graph-fingerprint.js';
+import { INTERPOLATION, interpolateLatency, LATENCY_TABLE_FORMAT, type LatencyTable, type LatencyTableLayer, type Timing } from '../cost/latency-table.js';
+import type { ChannelAnalysis } from '../graph/channel-groups.js';
+import { handlerFor } from '../graph/handlers/registry.js';
+import { channelCount, type GraphNode } from '../graph/types.js';
+import { probeLayer } from './layer-probe.js';
+import { sampleWidths } from './sample-widths.js';
+import { timeRuns, type TimingProtocol } from './timing.js';
+
+export interface MeasureOptions {
+  /** The model spec, recorded in the table (`zoo:cnn`, a path). */
+  modelName: string;
+  backend: string;
+  threads?: number;
+  batch: number;
+  /** Sampled widths per axis (`sampleWidths`). */
+  widthSamples: number;
+  protocol: TimingProtocol;
+}
+
+export interface MeasureEvents {
+  /** Before each layer is timed (0-based), and once more with index = total when all are. */
+  layer?(index: number, total: number, name: string): void;
+}
+
+/** One timed point of a layer: its widths and the timing. */
+interface Point {
+  inWidth: number;
+  outWidth: number;
+  timing: Timing;
+}
+
+function allFixed(analysis: ChannelAnalysis, nodeId: string | undefined): boolean {
+  const components = nodeId === undefined ? undefined : analysis.outputComponents.get(nodeId);
+  return !components || components.every((c) => analysis.componentFixed[c] === 1);
+}
+
+function timeProbe(node: GraphNode, inputChannels: number[], options: MeasureOptions, outWidth?: number): { outWidth: number; timing: Timing } {
+  const probe = probeLayer(node, inputChannels, options.batch, outWidth);
+  try {
+    return { outWidth: probe.outWidth, timing: timeRuns(probe.run, options.protocol) };
+  } finally {
+    probe.dispose();
+  }
+}
+
+/**
+ * A FLOP layer (conv, depthwise, dense) on the grid of its input and output widths; an axis
+ * whose channels are fixed, or a depthwise output (it follows the input), has one sample.
+ */
+function gridPoints(node: GraphNode, analysis: ChannelAnalysis, options: MeasureOptions): Point[] {
+  const seedIn = channelCount(node.inputShapes[0]);
+  const seedOut = channelCount(node.outputShape);
+  const inWidths = allFixed(analysis, node.inputs[0]) ? [seedIn] : sampleWidths(seedIn, options.widthSamples);
+  const ownsOutput = Boolean(handlerFor(node.className)?.ownsChannels) && !allFixed(analysis, node.id);
+  const outWidths = ownsOutput ? sampleWidths(seedOut, options.widthSamples) : [seedOut];
+  const otherInputs = node.inputShapes.slice(1).map(channelCount);
+  return inWidths.flatMap((inWidth) =>
+    outWidths.map((outWidth) => ({ inWidth, outWidth, timing: timeProbe(node, [inWidth, ...otherInputs], options, ownsOutput ? outWidth : undefined).timing })),
+  );
+}
+
+/**
+ * Any other layer (BN, activations, adds, pooling, concat, flatten) at sampled output widths,
+ * every input's channels scaled by the same fraction; a layer with fixed channels, or a Reshape
+ * (its config names the shape), at the seed's widths only.
+ */
+function scaledPoints(node: GraphNode, analysis: ChannelAnalysis, options: MeasureOptions): Point[] {
+  const seedIn = channelCount(node.inputShapes[0]);
+  const seedOut = channelCount(node.outputShape);
+  const variable = !allFixed(analysis, node.id) && node.className !== 'Reshape';
+  const targets = variable ? sampleWidths(seedOut, options.widthSamples) : [seedOut];
+  const points: Point[] = [];
+  for (const target of targets) {
+    const channels = node.inputShapes.map((shape) => (target === seedOut ? channelCount(shape) : Math.max(1, Math.round((channelCount(shape) * target) / seedOut))));
+    const { outWidth, timing } = timeProbe(node, channels, options);
+    if (!points.some((p) => p.outWidth === outWidth)) points.push({ inWidth: seedIn, outWidth, timing });
+  }
+  return points.sort((a, b) => a.outWidth - b.outWidth);
+}
+
+/** Arranges timed points as the table's grid (rows: input widths, columns: output widths). */
+function tableLayer(node: GraphNode, points: Point[]): LatencyTableLayer {
+  const inputWidths = [...new Set(points.map((p) => p.inWidth))].sort((a, b) => a - b);
+  const outputWidths = [...new Set(points.map((p) => p.outWidth))].sort((a, b) => a - b);
+  const at = (inWidth: number, outWidth: number) => points.find((p) => p.inWidth === inWidth && p.outWidth === outWidth)!.timing;
+  return {
+    name: node.id,
+    className: node.className,
+    inputShapes: node.inputShapes,
+    outputShape: node.outputShape,
+    inputWidths,
+    outputWidths,
+    medianMs: inputWidths.map((i) => outputWidths.map((o) => at(i, o).medianMs)),
+    iqrMs: inputWidths.map((i) => outputWidths.map((o) => at(i, o).iqrMs)),
+  };
+}
+
+/** How long the model runs untimed before the first layer is timed. */
+const PROCESS_WARMUP_MS = 1000;
+
+/** The whole model's inference at its own widths. */
+export function timeModel(model: tf.LayersModel, batch: number, protocol: TimingProtocol): Timing {
+  const inputs = model.inputs.map((input) => tf.randomNormal([batch, ...input.shape.slice(1).map(Number)]));
+  try {
+    return timeRuns(() => tf.dispose(model.predict(inputs.length === 1 ? inputs[0] : inputs)), protocol);
+  } finally {
+    tf.dispose(inputs);
+  }
+}
+
+/**
+ * `morphnet latency`: times the whole model and every layer (one fresh layer per sampled width,
+ * on random inputs) on the active backend, and returns the latency table. The overhead is the
+ * whole model's median minus the sum of the layers' medians at the seed's widths.
+ */
+export function measureLatencyTable(model: tf.LayersModel, analysis: ChannelAnalysis, options: MeasureOptions, events: MeasureEvents = {}): LatencyTable {
+  // The first inferences of a process are slow (JIT, kernel set-up): run the model a while before timing anything.
+  timeModel(model, options.batch, { ...options.protocol, warmupMs: PROCESS_WARMUP_MS, repeats: 1 });
+  const nodes = analysis.graph.nodes.filter((node) => node.className !== 'InputLayer');
+  const layers = nodes.map((node, index) => {
+    events.layer?.(index, nodes.length, node.id);
+    const points = handlerFor(node.className)?.macTerms ? gridPoints(node, analysis, options) : scaledPoints(node, analysis, options);
+    return tableLayer(node, points);
+  });
+  events.layer?.(nodes.length, nodes.length, '');
+  const whole = timeModel(model, options.batch, options.protocol);
+  const layersMs = layers.reduce((sum, layer, i) => sum + interpolateLatency(layer, channelCount(nodes[i].inputShapes[0]), channelCount(nodes[i].outputShape)), 0);
+  return {
+    format: LATENCY_TABLE_FORMAT,
+    model: options.modelName,
+    fingerprint: graphFingerprint(analysis.graph),
+    backend: options.backend,
+    ...(options.threads ? { threads: options.threads } : {}),
+    batch: options.batch,
+    tfjsVersion: tf.version.tfjs,
+    measuredAt: new Date().toISOString(),
+    protocol: {
+      warmup: options.protocol.warmup,
+      repeats: options.protocol.repeats,
+      statistic: `median of ${options.protocol.repeats} samples after at least ${options.protocol.warmup} warm-up runs and ${options.protocol.warmupMs} ms, each sample the mean of back-to-back runs spanning at least ${options.protocol.minSampleMs} ms; spread: interquartile range`,
+      interpolation: INTERPOLATION,
+    },
+    whole,
+    layersMs,
+    overheadMs: whole.medianMs - layersMs,
+    layers,
+  };
+}
