@@ -5,6 +5,7 @@ import { benchImageFolderMemory } from './image-folder-memory.js';
 import { profileTrainStep } from './kernel-profile.js';
 import { benchQuality } from './quality.js';
 import { benchRegularizer } from './regularizer.js';
+import { runReferenceBench } from './reference/bench.js';
 import type { BackendRequest } from '../src/backend/select.js';
 import { benchTrainStep, type Spread } from './train-step.js';
 
@@ -72,6 +73,8 @@ const BENCHES: Record<string, (json: boolean, args: string[]) => Promise<void>> 
         `peak RSS ${(result.peakRssBytes / 1024 ** 3).toFixed(2)} GB, ${result.seconds.toFixed(0)} s, exit ${result.exitCode}`,
     );
   },
+  // npm run bench -- reference [--train 6000] [--epochs 3] [--seeds 1,2,3] [--strength L] | --steps: this project against the PyTorch reference (see bench/reference/bench.ts)
+  reference: runReferenceBench,
   regularizer: async (json) => {
     const result = await benchRegularizer(10, 6);
     if (json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
