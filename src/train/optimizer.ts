@@ -15,7 +15,14 @@ export function createOptimizer(config: OptimizerConfig): tf.Optimizer {
   }
 }
 
-/** Sets the learning rate of any tfjs optimizer (they keep it in a `learningRate` field). */
+/**
+ * Sets the learning rate of any tfjs optimizer. SGD and momentum step with a scalar tensor that
+ * only their own `setLearningRate` renews (setting the field alone changes nothing); Adam and
+ * RMSProp read their `learningRate` field at every step.
+ */
 export function setLearningRate(optimizer: tf.Optimizer, learningRate: number): void {
-  (optimizer as unknown as { learningRate: number }).learningRate = learningRate;
+  // Not `instanceof tf.SGDOptimizer`: tfjs optimizers answer instanceof for any optimizer class.
+  const withSetter = optimizer as unknown as { setLearningRate?: (rate: number) => void; learningRate: number };
+  if (typeof withSetter.setLearningRate === 'function') withSetter.setLearningRate(learningRate);
+  else withSetter.learningRate = learningRate;
 }
