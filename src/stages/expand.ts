@@ -10,6 +10,7 @@ import { RunState } from '../run-state/run-state.js';
 import { StructureCosting } from '../structure/cost-of.js';
 import { fitBudget, type FilledChannel } from '../structure/fill-budget.js';
 import { structureFile, structureOfFile, type ExpandedStructure } from '../structure/structure-file.js';
+import { roundWidths } from '../structure/round-widths.js';
 import { seedStructure, widthsOf, withWidths } from '../structure/structure.js';
 import { scaleWidths, type GroupWidths } from '../structure/width-multiplier.js';
 
@@ -24,6 +25,8 @@ export interface ExpandRequest {
   maxWidth?: number;
   /** false: the pure multiplier (--no-fill); by default the config's expand.fill. */
   fill?: boolean;
+  /** Widths in multiples of this (--round-to N); by default the config's expand.roundTo. */
+  roundTo?: number;
   force?: boolean;
   toolVersion: string;
 }
@@ -110,7 +113,9 @@ export async function expandStage(request: ExpandRequest, events: ExpandEvents =
   let multiplier: number;
   let widths: GroupWidths;
   let filled: FilledChannel[] = [];
-  const fill = 'resource' in target && (request.fill ?? config.expand.fill);
+  const roundTo = request.roundTo ?? config.expand.roundTo;
+  // Single channels added after the multiplier would undo the rounding: with roundTo, no fill.
+  const fill = 'resource' in target && roundTo === undefined && (request.fill ?? config.expand.fill);
   if ('multiplier' in target) {
     multiplier = target.multiplier;
     widths = scaleWidths(analysis, learned, multiplier, { maxWidth });
@@ -126,6 +131,10 @@ export async function expandStage(request: ExpandRequest, events: ExpandEvents =
       );
     }
     ({ multiplier, widths, filled } = fit);
+  }
+  if (roundTo !== undefined) {
+    const budget = 'resource' in target ? { cost: (w: GroupWidths) => costing.resource(target.resource, w), budget: target.value } : {};
+    widths = roundWidths(widths, roundTo, { fixed: analysis.groups.map((g) => g.fixed), maxWidths: maxWidth === undefined ? undefined : analysis.groups.map(() => maxWidth), ...budget });
   }
 
   const expanded = structureFile(costing, withWidths(learnedStructure, widths), { model: learnedFile.model, step: learnedFile.step });

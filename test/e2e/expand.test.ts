@@ -86,6 +86,23 @@ describe('expand and retrain refuse bad input and leave the run dir as it was', 
     }
   });
 
+  it('--round-to 4 gives widths in multiples of 4 (or removed) within the budget, without fill; --round-to 0 exits 2', () => {
+    const copy = join(dir, 'round');
+    cpSync(runDir, copy, { recursive: true });
+    const seedFlops = JSON.parse(readFileSync(join(copy, 'shrink/result.json'), 'utf8')).initialFlops;
+    const target = Math.round(0.5 * seedFlops);
+    const result = runCli(['expand', '-r', copy, '--target-flops', String(target), '--round-to', '4', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const rounded = JSON.parse(result.stdout);
+    expect(rounded.fill).toBe(false);
+    expect(rounded.achieved).toBeLessThanOrEqual(target);
+    // zoo:cnn at width 0.25 has 8/16/32-channel groups, all prunable: every width is 0 or a multiple of 4.
+    for (const group of rounded.groups.filter((g: { fixed?: boolean }) => !g.fixed)) expect(group.width % 4).toBe(0);
+    const bad = runCli(['expand', '-r', copy, '--target-flops', String(target), '--round-to', '0', '--force']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--round-to: expected a positive whole number of channels, received "0"');
+  });
+
   it('expand then retrain --init pruned works on the shrunk run', () => {
     const expand = runCli(['expand', '-r', runDir, '--multiplier', '1', '--json']);
     expect(expand.code).toBe(0);

@@ -16,6 +16,7 @@ export interface ExpandFlags {
   maxWidth?: string;
   /** false with --no-fill. */
   fill?: boolean;
+  roundTo?: string;
   force?: boolean;
   json?: boolean;
 }
@@ -23,6 +24,12 @@ export interface ExpandFlags {
 function positiveNumber(flag: string, text: string): number {
   const value = parseSiNumber(text);
   if (value === undefined || value <= 0) throw usageError(`${flag}: expected a positive number (SI suffixes allowed: 300M, 1.2G), received ${describeValue(text)}`, `e.g. ${flag} 5M`);
+  return value;
+}
+
+function positiveInteger(flag: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0) throw usageError(`${flag}: expected a positive whole number of channels, received ${describeValue(text)}`, `e.g. ${flag} 8`);
   return value;
 }
 
@@ -67,6 +74,7 @@ export async function expandCommand(flags: ExpandFlags): Promise<void> {
       hardware: flags.hardware,
       maxWidth: flags.maxWidth !== undefined ? positiveNumber('--max-width', flags.maxWidth) : undefined,
       fill: flags.fill === false ? false : undefined,
+      roundTo: flags.roundTo !== undefined ? positiveInteger('--round-to', flags.roundTo) : undefined,
       force: flags.force,
       toolVersion: toolVersion(),
     },
