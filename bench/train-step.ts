@@ -67,7 +67,10 @@ class TorchSteps {
 
   /** Starts the process; resolves after its warm-up step. */
   static async start(model: string, batch: number, threads: number): Promise<TorchSteps> {
-    const child = spawn(PYTHON, [TORCH_SCRIPT, model, String(batch), String(threads)]);
+    // Passive OpenMP waits: an idle PyTorch process between its blocks must not spin on the
+    // cores our blocks run on (with the default policy both sides measured about 2x slower).
+    const env = { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', GOMP_SPINCOUNT: '0' };
+    const child = spawn(PYTHON, [TORCH_SCRIPT, model, String(batch), String(threads)], { env });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const torch = new TorchSteps(child);
