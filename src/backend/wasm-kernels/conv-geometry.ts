@@ -48,14 +48,6 @@ export function convGeometry(
 }
 
 /**
- * Padding after the input so that a convolution with the given filter extent, stride and
- * pad-before produces at least `wanted` outputs (the caller crops any surplus).
- */
-export function padAfterFor(inSize: number, padBefore: number, filterExtent: number, stride: number, wanted: number): number {
-  return Math.max(0, (wanted - 1) * stride + filterExtent - inSize - padBefore);
-}
-
-/**
  * The first 18 words of a SIMD convolution kernel's geometry block (filter-gradient.wat,
  * convolution.wat): the three tensors' heap offsets, then N, H, W, Ci, Ho, Wo, Co, kh, kw,
  * sh, sw, dh, dw, pt, pl.

@@ -74,34 +74,9 @@ export function conv2DBackpropInput(args: { inputs: Record<string, TensorInfo>; 
   const simd = simdInputGradient(args.backend, dy, filter, g, inputShape);
   if (simd) return simd;
   return withKernelScope(args.backend, (scope) => {
-    if (useSubpixel(g)) return subpixelInputGradient(scope, dy, scope.transpose(filter, [0, 1, 3, 2]), 'Conv2D', g, inputShape);
+    if (useSubpixel(g)) return subpixelInputGradient(scope, dy, scope.transpose(filter, [0, 1, 3, 2]), g, inputShape);
     const { gradient, attrs } = prepareGradient(scope, dy, g);
     const rotated = scope.transpose(scope.run('Reverse', { x: filter }, { dims: [0, 1] }), [0, 1, 3, 2]);
     return scope.run('Conv2D', { x: gradient, filter: rotated }, attrs);
-  });
-}
-
-export function depthwiseConv2dNativeBackpropInput(args: {
-  inputs: Record<string, TensorInfo>;
-  backend: KernelBackend;
-  attrs: NamedAttrMap;
-}): TensorInfo {
-  const { dy, filter } = args.inputs;
-  const inputShape = args.attrs.inputShape as unknown as Shape4;
-  const [kh, kw, channels, multiplier] = filter.shape;
-  const g = convGeometry(inputShape, filter.shape as Shape4, args.attrs, true);
-  return withKernelScope(args.backend, (scope) => {
-    let perOutputChannel: TensorInfo;
-    if (useSubpixel(g)) {
-      perOutputChannel = subpixelInputGradient(scope, dy, scope.reshape(filter, [kh, kw, channels * multiplier, 1]), 'DepthwiseConv2dNative', g, inputShape);
-    } else {
-      const { gradient, attrs } = prepareGradient(scope, dy, g);
-      const rotated = scope.reshape(scope.run('Reverse', { x: filter }, { dims: [0, 1] }), [kh, kw, channels * multiplier, 1]);
-      perOutputChannel = scope.run('DepthwiseConv2dNative', { x: gradient, filter: rotated }, attrs);
-    }
-    if (multiplier === 1) return perOutputChannel;
-    const [batch, height, width] = inputShape;
-    const split = scope.reshape(perOutputChannel, [batch, height, width, channels, multiplier]);
-    return scope.run('Sum', { x: split }, { axis: [4], keepDims: false });
   });
 }

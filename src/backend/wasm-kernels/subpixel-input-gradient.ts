@@ -35,19 +35,17 @@ function axisPhases(inSize: number, filter: number, stride: number, padBefore: n
  * it (sub-pixel decomposition), interleaved back. Same FLOPs as the forward pass, where the
  * zero-insertion form costs stride^2 times more.
  *
- * `filter` is laid out for convolving dy: [kh, kw, dy channels, result channels] for Conv2D
- * (the forward filter with its channel axes swapped), [kh, kw, C*M, 1] for a depthwise one.
- * Returns [N, H, W, result channels] (C*M for depthwise, summed over M by the caller).
+ * `filter` is laid out for convolving dy: [kh, kw, dy channels, result channels] (the forward
+ * filter with its channel axes swapped). Returns [N, H, W, result channels].
  */
 export function subpixelInputGradient(
   scope: KernelScope,
   dy: TensorInfo,
   filter: TensorInfo,
-  kernelName: 'Conv2D' | 'DepthwiseConv2dNative',
   g: ConvGeometry,
   [batch, height, width]: number[],
 ): TensorInfo {
-  const channels = kernelName === 'Conv2D' ? filter.shape[3] : dy.shape[3];
+  const channels = filter.shape[3];
   const rows = axisPhases(height, g.filterHeight, g.strideHeight, g.padTop);
   const cols = axisPhases(width, g.filterWidth, g.strideWidth, g.padLeft);
   const perRow = Math.ceil(height / g.strideHeight);
@@ -56,7 +54,7 @@ export function subpixelInputGradient(
   for (const row of rows) {
     const colBlocks: TensorInfo[] = [];
     for (const col of cols) {
-      const block = phaseOutput(scope, dy, filter, kernelName, row, col, channels);
+      const block = phaseOutput(scope, dy, filter, row, col, channels);
       // Every phase is padded to the same grid, then laid out as [N, rows, 1, cols, 1, channels].
       const padded = padTo(scope, block, [batch, perRow, perCol, channels]);
       colBlocks.push(scope.reshape(padded, [batch, perRow, 1, perCol, 1, channels]));
@@ -73,7 +71,6 @@ function phaseOutput(
   scope: KernelScope,
   dy: TensorInfo,
   filter: TensorInfo,
-  kernelName: string,
   row: AxisPhase,
   col: AxisPhase,
   channels: number,
@@ -98,7 +95,7 @@ function phaseOutput(
     pad: [[0, 0], [r.before, r.after], [c.before, c.after], [0, 0]],
     dataFormat: 'NHWC',
   } as unknown as NamedAttrMap;
-  return scope.run(kernelName, { x: sliced, filter: taps }, attrs);
+  return scope.run('Conv2D', { x: sliced, filter: taps }, attrs);
 }
 
 /** The sub-filter [rows, cols, A, B] of the given tap indices. */
