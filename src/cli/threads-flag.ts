@@ -1,5 +1,5 @@
 import { requestThreads } from '../backend/select.js';
-import { describeValue, usageError } from '../errors.js';
+import { positiveIntegerFlag } from './integer-flag.js';
 
 /**
  * `--threads N` of commands that train without a config flag set (run, retrain, sweep). Apart
@@ -7,7 +7,5 @@ import { describeValue, usageError } from '../errors.js';
  */
 export function applyThreadsFlag(text: string | undefined): void {
   if (text === undefined) return;
-  const threads = Number(text);
-  if (!Number.isInteger(threads) || threads < 1) throw usageError(`--threads: expected a positive integer, received ${describeValue(text)}`, 'e.g. --threads 2 (default: all cores)');
-  requestThreads(threads);
+  requestThreads(positiveIntegerFlag('--threads', text, '2 (default: all cores)'));
 }

@@ -1,4 +1,4 @@
-import { describeValue, usageError } from '../../errors.js';
+import { positiveIntegerFlag } from '../integer-flag.js';
 import { costStage, parseInputShape } from '../../stages/cost.js';
 import { activeBackend, type BackendRequest } from '../../backend/select.js';
 import { wantsJson } from '../json-flag.js';
@@ -18,10 +18,7 @@ export interface CostFlags {
 }
 
 export async function costCommand(flags: CostFlags): Promise<void> {
-  const batchSize = Number(flags.batchSize);
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw usageError(`--batch-size: expected a positive integer, received ${describeValue(flags.batchSize)}`, 'e.g. --batch-size 32');
-  }
+  const batchSize = positiveIntegerFlag('--batch-size', flags.batchSize, '32');
   const output = createOutput({ json: wantsJson(flags, 'cost') });
   const report = await costStage({ model: flags.model, hardware: flags.hardware, batchSize, inputShape: parseInputShape(flags.inputShape), backend: flags.backend, configPath: flags.config });
   // The cost stage starts the backend itself (src/stages/cost.ts reports no events): say which one it is.

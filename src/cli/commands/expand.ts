@@ -1,4 +1,5 @@
 import { formatSi, parseSiNumber } from '../../config/si-number.js';
+import { positiveIntegerFlag } from '../integer-flag.js';
 import { describeValue, usageError } from '../../errors.js';
 import { EXPAND_TARGET_KEYS, expandStage, formatResourceAmount, type ExpandTarget } from '../../stages/expand.js';
 import type { ExpandedStructure } from '../../structure/structure-file.js';
@@ -24,12 +25,6 @@ export interface ExpandFlags {
 function positiveNumber(flag: string, text: string): number {
   const value = parseSiNumber(text);
   if (value === undefined || value <= 0) throw usageError(`${flag}: expected a positive number (SI suffixes allowed: 300M, 1.2G), received ${describeValue(text)}`, `e.g. ${flag} 5M`);
-  return value;
-}
-
-function positiveInteger(flag: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0) throw usageError(`${flag}: expected a positive whole number of channels, received ${describeValue(text)}`, `e.g. ${flag} 8`);
   return value;
 }
 
@@ -74,7 +69,7 @@ export async function expandCommand(flags: ExpandFlags): Promise<void> {
       hardware: flags.hardware,
       maxWidth: flags.maxWidth !== undefined ? positiveNumber('--max-width', flags.maxWidth) : undefined,
       fill: flags.fill === false ? false : undefined,
-      roundTo: flags.roundTo !== undefined ? positiveInteger('--round-to', flags.roundTo) : undefined,
+      roundTo: flags.roundTo !== undefined ? positiveIntegerFlag('--round-to', flags.roundTo, '8', 'a positive whole number of channels') : undefined,
       force: flags.force,
       toolVersion: toolVersion(),
     },

@@ -1,8 +1,8 @@
 import Table from 'cli-table3';
 import type { BackendRequest } from '../../backend/select.js';
 import { measuredOn, type LatencyTable } from '../../cost/latency-table.js';
-import { describeValue, usageError } from '../../errors.js';
 import { latencyStage } from '../../stages/latency.js';
+import { positiveIntegerFlag } from '../integer-flag.js';
 import { createOutput } from '../output.js';
 
 export interface LatencyFlags {
@@ -15,12 +15,6 @@ export interface LatencyFlags {
   repeats: string;
   warmup: string;
   json?: boolean;
-}
-
-function positiveInteger(flag: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw usageError(`${flag}: expected a positive integer, received ${describeValue(text)}`, `e.g. ${flag} 2`);
-  return value;
 }
 
 const ms = (value: number) => value.toPrecision(3);
@@ -51,11 +45,11 @@ export async function latencyCommand(flags: LatencyFlags): Promise<void> {
     {
       model: flags.model,
       backend: flags.backend,
-      threads: flags.threads !== undefined ? positiveInteger('--threads', flags.threads) : undefined,
-      batch: positiveInteger('--batch', flags.batch),
+      threads: flags.threads !== undefined ? positiveIntegerFlag('--threads', flags.threads, '2') : undefined,
+      batch: positiveIntegerFlag('--batch', flags.batch, '2'),
       output: flags.output,
-      widthSamples: positiveInteger('--widths', flags.widths),
-      protocol: { repeats: positiveInteger('--repeats', flags.repeats), warmup: positiveInteger('--warmup', flags.warmup) },
+      widthSamples: positiveIntegerFlag('--widths', flags.widths, '2'),
+      protocol: { repeats: positiveIntegerFlag('--repeats', flags.repeats, '2'), warmup: positiveIntegerFlag('--warmup', flags.warmup, '2') },
     },
     {
       backend: (choice) => output.backend(choice),
