@@ -74,7 +74,25 @@ export function zooOptions(name: string, given: Record<string, unknown> = {}): Z
 /** Builds a zoo model; the same seed gives the same initial weights in every process. */
 export function buildZooModel(name: string, given: Record<string, unknown> = {}, seed = 1): tf.LayersModel {
   const options = zooOptions(name, given);
-  return ZOO[name].build(options, new InitSeeds(seed));
+  const model = ZOO[name].build(options, new InitSeeds(seed));
+  refuseEmptyOutputs(name, options, model);
+  return model;
+}
+
+/**
+ * A spatial size too small for the architecture's strides makes tfjs build layers with empty
+ * outputs (VGG-16's fifth pooling of a 16x16 input: 0x0) that train on nothing; refuse them.
+ */
+function refuseEmptyOutputs(name: string, options: ZooOptions, model: tf.LayersModel): void {
+  for (const layer of model.layers) {
+    const shape = layer.outputShape as (number | null)[];
+    if (!shape.some((d) => d === 0)) continue;
+    const [height, width] = options.inputShape;
+    throw usageError(
+      `zoo:${name} option inputShape: ${options.inputShape.join(',')} is too small for this architecture: layer ${layer.name} would output [${shape.slice(1).join(', ')}]`,
+      `give a larger inputShape (e.g. ${height * 2},${width * 2},${options.inputShape.slice(2).join(',')}), or a model for small pictures such as zoo:cnn`,
+    );
+  }
 }
 
 /** Parses `zoo:NAME?width=0.5&classes=10` into a name and raw options. */

@@ -7,7 +7,9 @@ const BLOCKS = [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 51
 
 /**
  * VGG-16 with BN after every conv (the CIFAR variant: one hidden dense layer of 512 instead of
- * two of 4096), for 32x32 inputs by default.
+ * two of 4096), for 32x32 inputs by default. Pooling pads odd sizes ('same'), so inputs that
+ * are not multiples of 32 keep a pixel through all five blocks (28x28: 28, 14, 7, 4, 2, 1);
+ * at 32x32 it is the same as Keras's 'valid'.
  */
 export function vgg16(options: ZooOptions, seeds: InitSeeds): tf.LayersModel {
   const x = input(options.inputShape);
@@ -16,7 +18,7 @@ export function vgg16(options: ZooOptions, seeds: InitSeeds): tf.LayersModel {
     for (const [convIndex, filters] of block.entries()) {
       h = convBn(h, `block${blockIndex + 1}_conv${convIndex + 1}`, { filters: scaledWidth(filters, options.width), kernelSize: 3 }, seeds);
     }
-    h = tf.layers.maxPooling2d({ name: `block${blockIndex + 1}_pool`, poolSize: 2 }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.maxPooling2d({ name: `block${blockIndex + 1}_pool`, poolSize: 2, padding: 'same' }).apply(h) as tf.SymbolicTensor;
   }
   h = tf.layers.flatten({ name: 'flatten' }).apply(h) as tf.SymbolicTensor;
   h = tf.layers.dense({ name: 'fc1', kernelInitializer: seeds.kernel('glorotUniform'), units: scaledWidth(512, options.width), useBias: false }).apply(h) as tf.SymbolicTensor;

@@ -41,6 +41,18 @@ describe('zoo', () => {
     expect(() => buildZooModel('cnn', { width: -1 })).toThrow(/expected a positive number, received -1/);
   });
 
+  it('VGG-16 keeps a pixel through its five poolings of a 28x28 picture (28, 14, 7, 4, 2, 1)', () => {
+    const model = buildZooModel('vgg16', { inputShape: [28, 28, 1], width: 0.25 });
+    const pooled = [1, 2, 3, 4, 5].map((block) => model.getLayer(`block${block}_pool`).outputShape);
+    // width 0.25: blocks of 16, 32, 64, 128, 128 channels
+    expect(pooled).toEqual([[null, 14, 14, 16], [null, 7, 7, 32], [null, 4, 4, 64], [null, 2, 2, 128], [null, 1, 1, 128]]);
+  });
+
+  it('refuses an inputShape so small that a layer would output nothing, naming the layer', () => {
+    // inception-mini: two 2x2 'valid' poolings; a 2x2 picture pools to 1x1, then to 0x0 at pool1
+    expect(() => buildZooModel('inception-mini', { inputShape: [2, 2, 3] })).toThrow(/inputShape: 2,2,3 is too small for this architecture: layer pool1 would output \[0, 0, /);
+  });
+
   // Every zoo model trains on the wasm backend: one SGD step on small inputs, finite loss,
   // weights change, and no tensors leak.
   const SMALL_INPUT: Record<string, number[]> = { 'mobilenet-v1': [32, 32, 3], 'mobilenet-v2': [32, 32, 3] };
