@@ -60,7 +60,7 @@ export function buildProgram(): Command {
     .command('expand')
     .description('grow the learned widths by one multiplier to exactly fit a budget')
     .requiredOption('-r, --run-dir <dir>', 'run directory with a finished shrink')
-    .option('--target-flops <n>', 'FLOP budget (SI suffixes: 300M, 1.2G)')
+    .option('--target-flops <n>', "FLOP budget (SI suffixes: 300M, 1.2G), or a share of the seed's (50%); the same % form for every --target-*")
     .option('--target-size <n>', 'budget of trainable parameters (kernels, biases, BN scale and offset)')
     .option('--target-latency <ms>', 'latency budget in ms (with --hardware)')
     .option('--target-activations <n>', 'activation budget')

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parsePercent } from './percent.js';
 import { parseSiNumber } from './si-number.js';
 import { sweepSchema } from './sweep-schema.js';
 
@@ -9,16 +10,20 @@ import { sweepSchema } from './sweep-schema.js';
 
 const positiveInt = z.number().int().positive();
 
-/** A count such as a FLOP budget: a positive number, or a string like "300M". */
-const resourceAmount = z
-  .union([z.number(), z.string()])
-  .transform((value, ctx) => {
-    const parsed = parseSiNumber(value);
-    if (parsed === undefined || parsed <= 0) {
-      ctx.addIssue({ code: 'custom', message: 'expected a positive number, optionally with an SI suffix (300M, 1.2G, 45k, 2e6)' });
-      return z.NEVER;
-    }
-    return parsed;
+/**
+ * An expand budget: an amount of the resource (a positive number; SI suffixes allowed where
+ * `si`), or a percentage of the seed's own cost of it ("50%", kept as that text; above 100%
+ * grows past the seed), which the expand stage resolves once the seed's cost is known.
+ */
+const expandBudget = (si: boolean) =>
+  z.union([z.number(), z.string()]).transform((value, ctx) => {
+    const percent = parsePercent(value);
+    if (percent !== undefined && percent > 0) return `${percent}%`;
+    const amount = si || typeof value === 'number' ? parseSiNumber(value) : undefined;
+    if (amount !== undefined && amount > 0) return amount;
+    const example = si ? 'a positive number, optionally with an SI suffix (300M, 1.2G, 45k, 2e6)' : 'a positive number of ms (0.5)';
+    ctx.addIssue({ code: 'custom', message: `expected ${example}, or a percentage of the seed's own cost (50%)` });
+    return z.NEVER;
   });
 
 /**
@@ -118,10 +123,11 @@ const shrinkSchema = z.strictObject({
 });
 
 const expandSchema = z.strictObject({
-  targetFlops: resourceAmount.optional(),
-  targetSize: resourceAmount.optional(),
-  targetLatency: z.number().positive().optional(),
-  targetActivations: resourceAmount.optional(),
+  /** Each a budget amount, or a percentage of the seed's cost of the resource ("50%"). */
+  targetFlops: expandBudget(true).optional(),
+  targetSize: expandBudget(true).optional(),
+  targetLatency: expandBudget(false).optional(),
+  targetActivations: expandBudget(true).optional(),
   multiplier: z.number().positive().optional(),
   hardware: z.string().nullable().default(null),
   maxWidth: positiveInt.optional(),

@@ -33,6 +33,17 @@ describe('the sweep: section', () => {
     expect(parseSweep({ budgets: [0.25, '50%', '7.5M', 2e6, '100%'] })!.budgets).toEqual([0.25, 0.5, 7.5e6, 2e6, 1]);
   });
 
+  it('strengths: goal (one shrink per budget, seeking it) with pick closest; pick all is refused', () => {
+    expect(parseSweep({ strengths: 'goal', budgets: ['25%', 0.5] })).toMatchObject({ strengths: 'goal', budgets: [0.25, 0.5], pick: 'closest' });
+    expect(sweepSchema.parse(sweepSchema.parse({ strengths: 'goal', budgets: [0.5] }))).toMatchObject({ strengths: 'goal' });
+    expect(problems({ strengths: 'goal', budgets: [0.5], pick: 'all' })).toEqual([
+      'sweep.pick: expected closest with strengths: goal (each budget is served by the shrink that sought it); remove pick, or list strengths to compare every shrink at every budget, received "all"',
+    ]);
+    expect(problems({ strengths: 'goals', budgets: [0.5] })).toEqual([
+      'sweep.strengths: expected a list of strengths ([1e-7, 3e-7]), a log grid ({grid: log, count: 5, factor: 3}), or goal (one shrink per budget, seeking it), received "goals"',
+    ]);
+  });
+
   it('its output parses to itself, so a resolved config stays valid', () => {
     const once = sweepSchema.parse({ strengths: { grid: 'log', count: 3 }, budgets: ['25%', '7.5M'], seeds: [3, 4], arms: ['uniform'], pick: 'all' });
     expect(sweepSchema.parse(once)).toEqual(once);

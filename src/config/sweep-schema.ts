@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parsePercent } from './percent.js';
 import { parseSiNumber } from './si-number.js';
 
 /**
@@ -18,18 +19,20 @@ const BUDGET_EXPECTATION = 'expected a fraction of the seed\'s cost (0.25, "50%"
  * Resolves to one number: at most 1 is a fraction, above 1 an amount.
  */
 const budgetSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
-  const percent = typeof value === 'string' ? /^\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*%\s*$/.exec(value) : null;
-  const parsed = percent ? Number(percent[1]) / 100 : parseSiNumber(value);
+  const percent = parsePercent(value);
+  const parsed = percent !== undefined ? percent / 100 : parseSiNumber(value);
   if (parsed === undefined || !(parsed > 0)) {
     ctx.addIssue({ code: 'custom', message: BUDGET_EXPECTATION });
     return z.NEVER;
   }
-  if (percent && parsed > 1) {
+  if (percent !== undefined && parsed > 1) {
     ctx.addIssue({ code: 'custom', message: 'expected at most 100% (the seed\'s own cost)' });
     return z.NEVER;
   }
   return parsed;
 });
+
+const STRENGTHS_EXPECTATION = 'a list of strengths ([1e-7, 3e-7]), a log grid ({grid: log, count: 5, factor: 3}), or goal (one shrink per budget, seeking it)';
 
 const distinct = <T>(values: T[]) => new Set(values).size === values.length;
 
@@ -42,19 +45,27 @@ const logGridSchema = z.strictObject({
   factor: z.number().gt(1).default(3),
 });
 
-export const sweepSchema = z.strictObject({
-  /** lambda values, one shrink each; or a log grid around 1 / (the seed's cost). */
-  strengths: z
-    .union([z.array(z.number().min(0)).min(1).refine(distinct, { message: 'expected distinct strengths' }), logGridSchema])
-    .default({ grid: 'log', around: 'auto', count: 5, factor: 3 }),
-  /** Budgets of shrink.target, each a fraction of the seed's cost or an amount. */
-  budgets: z.array(budgetSchema).min(1).refine(distinct, { message: 'expected distinct budgets' }),
-  /** Seeds of the retraining (and the data order); the shrinks use the config's seed. */
-  seeds: z.array(z.number().int().min(0)).min(1).refine(distinct, { message: 'expected distinct seeds' }).default([1, 2, 3]),
-  arms: z.array(z.enum(SWEEP_ARMS)).min(1).refine(distinct, { message: 'expected distinct arms' }).default([...SWEEP_ARMS]),
-  /** closest: per budget the shrink whose learned cost is closest to it; all: every shrink for every budget. */
-  pick: z.enum(SWEEP_PICKS).default('closest'),
-});
+export const sweepSchema = z
+  .strictObject({
+    /**
+     * lambda values, one shrink each; or a log grid around 1 / (the seed's cost); or `goal`: one
+     * shrink per budget, its lambda steered toward that budget (shrink.goal).
+     */
+    strengths: z
+      .union([z.array(z.number().min(0)).min(1).refine(distinct, { message: 'expected distinct strengths' }), logGridSchema, z.literal('goal')], { error: STRENGTHS_EXPECTATION })
+      .default({ grid: 'log', around: 'auto', count: 5, factor: 3 }),
+    /** Budgets of shrink.target, each a fraction of the seed's cost or an amount. */
+    budgets: z.array(budgetSchema).min(1).refine(distinct, { message: 'expected distinct budgets' }),
+    /** Seeds of the retraining (and the data order); the shrinks use the config's seed. */
+    seeds: z.array(z.number().int().min(0)).min(1).refine(distinct, { message: 'expected distinct seeds' }).default([1, 2, 3]),
+    arms: z.array(z.enum(SWEEP_ARMS)).min(1).refine(distinct, { message: 'expected distinct arms' }).default([...SWEEP_ARMS]),
+    /** closest: per budget the shrink whose learned cost is closest to it; all: every shrink for every budget. */
+    pick: z.enum(SWEEP_PICKS).default('closest'),
+  })
+  .refine((sweep) => !(sweep.strengths === 'goal' && sweep.pick === 'all'), {
+    path: ['pick'],
+    message: "expected closest with strengths: goal (each budget is served by the shrink that sought it); remove pick, or list strengths to compare every shrink at every budget",
+  });
 
 export type SweepConfig = z.output<typeof sweepSchema>;
 export type SweepArm = (typeof SWEEP_ARMS)[number];

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { budgetAboveSeedWarning } from './expand.js';
+import { resolveConfig } from '../config/load.js';
+import type { Resource } from '../cost/cost-model.js';
+import { budgetAboveSeedWarning, resolveTarget, targetFromConfig } from './expand.js';
 
 // zoo:cnn: 2 * (28*28*9*1*32 + 14*14*9*32*64 + 7*7*9*64*128 + 128*10) = 14,904,832 FLOPs.
 const SEED_FLOPS = 2 * (28 * 28 * 9 * 1 * 32 + 14 * 14 * 9 * 32 * 64 + 7 * 7 * 9 * 64 * 128 + 128 * 10);
@@ -29,5 +31,23 @@ describe('a budget above the seed', () => {
   it('says nothing for a target at or below the seed cost', () => {
     expect(budgetAboveSeedWarning({ resource: 'flops', value: SEED_FLOPS }, SEED_FLOPS, GROUPS, undefined)).toBeUndefined();
     expect(budgetAboveSeedWarning({ resource: 'flops', value: 7.5e6 }, SEED_FLOPS, GROUPS, undefined)).toBeUndefined();
+  });
+});
+
+describe('a target as a percentage of the seed\'s cost', () => {
+  const seedCost = (resource: Resource) => ({ flops: SEED_FLOPS, size: 93_728, latency: 0.5, activations: 234 })[resource];
+
+  it('a config key keeps "25%" until expand knows the seed, then resolves it against the seed\'s cost of that resource', () => {
+    const target = targetFromConfig(resolveConfig({ model: { zoo: 'cnn' }, expand: { targetSize: '25%' } }));
+    expect(target).toEqual({ resource: 'size', percentOfSeed: 25 });
+    // 25% of 93,728 params = 23,432.
+    expect(resolveTarget(target, seedCost)).toEqual({ resource: 'size', value: 23_432, percentOfSeed: 25 });
+    // 150% of 14,904,832 FLOPs = 22,357,248: above the seed is allowed (expand warns).
+    expect(resolveTarget({ resource: 'flops', percentOfSeed: 150 }, seedCost)).toEqual({ resource: 'flops', value: 22_357_248, percentOfSeed: 150 });
+  });
+
+  it('amounts and multipliers pass through as given', () => {
+    expect(resolveTarget({ resource: 'latency', value: 0.2 }, seedCost)).toEqual({ resource: 'latency', value: 0.2 });
+    expect(resolveTarget({ multiplier: 1.5 }, seedCost)).toEqual({ multiplier: 1.5 });
   });
 });

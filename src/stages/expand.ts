@@ -2,6 +2,7 @@ import type { BackendChoice } from '../backend/select.js';
 import type { MorphnetConfig } from '../config/schema.js';
 import type { CostOptions, Resource } from '../cost/cost-model.js';
 import { resolveHardware } from '../cost/hardware.js';
+import { parsePercent } from '../config/percent.js';
 import { formatSi } from '../config/si-number.js';
 import { MorphnetError, usageError } from '../errors.js';
 import { writeJsonAtomic } from '../run-dir/atomic.js';
@@ -14,13 +15,19 @@ import { roundWidths } from '../structure/round-widths.js';
 import { seedStructure, widthsOf, withWidths } from '../structure/structure.js';
 import { scaleWidths, type GroupWidths } from '../structure/width-multiplier.js';
 
-/** A budget in one resource, or a fixed multiplier. */
-export type ExpandTarget = { resource: Resource; value: number } | { multiplier: number };
+/**
+ * A budget in one resource (with `percentOfSeed` when it was asked for as that percentage of
+ * the seed's cost, `value` being the resolved amount), or a fixed multiplier.
+ */
+export type ExpandTarget = { resource: Resource; value: number; percentOfSeed?: number } | { multiplier: number };
+
+/** A target as asked for: an amount, a percentage of the seed's cost of the resource (resolved where the seed is known), or a multiplier. */
+export type ExpandTargetRequest = ExpandTarget | { resource: Resource; percentOfSeed: number };
 
 export interface ExpandRequest {
   runDir: string;
   /** From flags; falls back to the config's expand section. */
-  target?: ExpandTarget;
+  target?: ExpandTargetRequest;
   hardware?: string;
   maxWidth?: number;
   /** false: the pure multiplier (--no-fill); by default the config's expand.fill. */
@@ -48,10 +55,15 @@ export const EXPAND_TARGET_KEYS = [
   ['targetActivations', 'activations'],
 ] as const satisfies ReadonlyArray<readonly [string, Resource]>;
 
+/** A config's budget: an amount, or a percentage of the seed's cost ("50%", as the config schema keeps it). */
+function budgetRequest(resource: Resource, value: number | string): ExpandTargetRequest {
+  return typeof value === 'number' ? { resource, value } : { resource, percentOfSeed: parsePercent(value)! };
+}
+
 /** The expand target of a config: exactly one of targetFlops, targetSize, targetLatency, targetActivations, multiplier. */
-export function targetFromConfig(config: MorphnetConfig): ExpandTarget {
+export function targetFromConfig(config: MorphnetConfig): ExpandTargetRequest {
   const e = config.expand;
-  const given: ExpandTarget[] = EXPAND_TARGET_KEYS.flatMap(([key, resource]) => (e[key] !== undefined ? [{ resource, value: e[key] }] : []));
+  const given: ExpandTargetRequest[] = EXPAND_TARGET_KEYS.flatMap(([key, resource]) => (e[key] !== undefined ? [budgetRequest(resource, e[key])] : []));
   if (e.multiplier !== undefined) given.push({ multiplier: e.multiplier });
   if (given.length !== 1) {
     throw usageError(
@@ -66,6 +78,12 @@ export function targetFromConfig(config: MorphnetConfig): ExpandTarget {
 export function formatResourceAmount(resource: Resource, value: number): string {
   const unit: Record<Resource, string> = { flops: 'FLOPs', size: 'params', latency: 'ms', activations: 'activations' };
   return `${formatSi(value)} ${unit[resource]}`;
+}
+
+/** The target with a percentage of the seed's cost resolved to an amount of the resource (`percentOfSeed` kept beside it). */
+export function resolveTarget(target: ExpandTargetRequest, seedCost: (resource: Resource) => number): ExpandTarget {
+  if (!('resource' in target) || 'value' in target) return target;
+  return { resource: target.resource, value: (target.percentOfSeed / 100) * seedCost(target.resource), percentOfSeed: target.percentOfSeed };
 }
 
 /**
@@ -96,9 +114,9 @@ export function budgetAboveSeedWarning(
 export async function expandStage(request: ExpandRequest, events: ExpandEvents = {}): Promise<ExpandedStructure> {
   const state = RunState.open(request.runDir, 'shrink');
   const config = state.config;
-  const target = request.target ?? targetFromConfig(config);
+  const requested = request.target ?? targetFromConfig(config);
   const hardwareName = request.hardware ?? config.expand.hardware ?? config.shrink.hardware;
-  if ('resource' in target && target.resource === 'latency' && !hardwareName) {
+  if ('resource' in requested && requested.resource === 'latency' && !hardwareName) {
     throw usageError('--target-latency needs --hardware, received none', 'e.g. --hardware T4 (or K80, P4, P100, V100, TPUv2, or one defined in the config)');
   }
   const costOptions: CostOptions = { hardware: hardwareName ? resolveHardware(hardwareName, config.hardware) : undefined };
@@ -108,6 +126,8 @@ export async function expandStage(request: ExpandRequest, events: ExpandEvents =
   const learnedStructure = structureOfFile(learnedFile);
   const learned = widthsOf(learnedStructure);
   const costing = new StructureCosting(analysis, costOptions);
+  const seedCost = (resource: Resource) => costing.resource(resource, widthsOf(seedStructure(analysis)));
+  const target = resolveTarget(requested, seedCost);
   const maxWidth = request.maxWidth ?? config.expand.maxWidth;
 
   let multiplier: number;
@@ -126,7 +146,7 @@ export async function expandStage(request: ExpandRequest, events: ExpandEvents =
       const largest = Number.isFinite(range.largest) ? `${formatSi(range.largest)}${unit}` : 'unbounded';
       throw new MorphnetError(
         'budget',
-        `--target-${target.resource} ${formatSi(target.value)}${unit} is below the smallest reachable ${target.resource} ${formatSi(range.smallest)}${unit} (largest: ${largest})`,
+        `--target-${target.resource} ${formatSi(target.value)}${unit}${target.percentOfSeed !== undefined ? ` (${target.percentOfSeed}% of the seed's)` : ''} is below the smallest reachable ${target.resource} ${formatSi(range.smallest)}${unit} (largest: ${largest})`,
         'raise the target, or shrink with a larger strength so more groups vanish',
       );
     }
@@ -149,7 +169,6 @@ export async function expandStage(request: ExpandRequest, events: ExpandEvents =
     fill,
     filled,
   };
-  const seedCost = (resource: Resource) => costing.resource(resource, widthsOf(seedStructure(analysis)));
   const warning = 'resource' in target ? budgetAboveSeedWarning(target, seedCost(target.resource), result.groups, maxWidth) : undefined;
 
   const run = RunDir.open(request.runDir, request.toolVersion);

@@ -8,6 +8,7 @@ const result = (arm: ArmResult['arm'], budget: string, seed: number, accuracy: n
   arm,
   budget,
   budgetAmount: budget === '100pct' ? 100 : 50,
+  shrink: `shrink-${strength}`,
   strength,
   seed,
   cost: { flops, params: flops / 10, ...(latency !== undefined ? { latency } : {}) },
@@ -71,6 +72,16 @@ describe('sweep.html', () => {
     // differences 0.02 and 0.03: mean +2.50 points, sd 0.0070711, half-width 12.7062 * 0.0070711 / sqrt(2) = 0.063531 -> [-3.85, +8.85].
     const html = renderSweepHtml(summaryOf(RESULTS));
     expect(html).toContain('<td>50pct</td><td>1e-7</td><td>2</td><td>+2.50</td><td>[&minus;3.85, +8.85]</td>');
+  });
+
+  it('goal shrinks read as their goal and the lambda their steering ended at', () => {
+    const goal = RESULTS.map((r) => (r.arm === 'morphnet' ? { ...r, shrink: 'shrink-goal-50pct', strength: 1.234e-5, goal: '50%' } : r));
+    const summary = { ...summaryOf(goal), strengths: [1.234e-5], shrinks: [{ run: 'shrink-goal-50pct', strength: 1.234e-5, goal: '50%', learnedCost: 51, cost: { flops: 51, params: 5.1 }, budgets: ['50pct'] }] };
+    const html = renderSweepHtml(summary);
+    expect(html).toContain('1 shrink seeking its budget, 1 budget');
+    // The statistics, the differences (+2.50 points as above) and the sub-run tables.
+    expect(html).toContain('<td>50pct</td><td>goal 50% (λ 1.23e-5)</td><td>2</td><td>+2.50</td>');
+    expect(count(html, /goal 50% \(λ 1.23e-5\)/)).toBe(1 + 1 + 1 + 2);
   });
 
   it('pick all draws MorphNet as a line per strength; latency gets its chart when every model has one', () => {

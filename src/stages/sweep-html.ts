@@ -1,7 +1,7 @@
 import { formatSi } from '../config/si-number.js';
 import { writeFileAtomic } from '../run-dir/atomic.js';
 import { ARMS } from '../sweep/arms.js';
-import { formatAmount, strengthLabel } from '../sweep/budgets.js';
+import { formatAmount, shrinkLabel, strengthLabel } from '../sweep/budgets.js';
 import type { ArmStatistics, ModelCost } from '../sweep/summary.js';
 import { reportLink, type SweepSummary } from '../sweep/sweep-file.js';
 import { linearScale, niceTicks } from './report-html.js';
@@ -103,7 +103,7 @@ function statisticsTable(summary: SweepSummary): string {
     const cells = [
       `<a href="${escapeHtml(reportLink(g.runs[0]))}">${escapeHtml(g.arm)}</a>`,
       escapeHtml(g.budget),
-      g.strength !== undefined ? strengthLabel(g.strength) : '',
+      g.strength !== undefined ? escapeHtml(shrinkLabel(g.strength, g.goal)) : '',
       formatSi(g.cost.flops),
       formatSi(g.cost.params),
       ...(latency ? [`${Number(g.cost.latency!.toPrecision(3))}`] : []),
@@ -123,26 +123,32 @@ function differenceTable(summary: SweepSummary): string {
   if (differences.length === 0) return '<p>No budget has both MorphNet and the uniform baseline.</p>';
   const rows = differences.map((d) => {
     const interval = d.difference.low !== undefined ? `[${points(d.difference.low)}, ${points(d.difference.high!)}]` : 'one seed: no interval';
-    return `<tr><td>${escapeHtml(d.budget)}</td><td>${d.strength !== undefined ? strengthLabel(d.strength) : ''}</td><td>${d.difference.n}</td><td>${points(d.difference.mean)}</td><td>${interval}</td></tr>`;
+    return `<tr><td>${escapeHtml(d.budget)}</td><td>${d.strength !== undefined ? escapeHtml(shrinkLabel(d.strength, d.goal)) : ''}</td><td>${d.difference.n}</td><td>${points(d.difference.mean)}</td><td>${interval}</td></tr>`;
   });
   return `<table id="differences"><thead><tr><th>budget</th><th>strength</th><th>pairs</th><th>MorphNet &minus; uniform (points)</th><th>95% interval</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function runTable(summary: SweepSummary): string {
   const shrinkRows = summary.shrinks.map(
-    (s) => `<tr><td><a href="${escapeHtml(reportLink(s.run))}">${escapeHtml(s.run)}</a></td><td>shrink</td><td>${strengthLabel(s.strength)}</td><td>${escapeHtml(s.budgets.join(', '))}</td><td></td><td>${formatAmount(summary.target, s.learnedCost)} learned</td><td></td></tr>`,
+    (s) => `<tr><td><a href="${escapeHtml(reportLink(s.run))}">${escapeHtml(s.run)}</a></td><td>shrink</td><td>${escapeHtml(shrinkLabel(s.strength, s.goal))}</td><td>${escapeHtml(s.budgets.join(', '))}</td><td></td><td>${formatAmount(summary.target, s.learnedCost)} learned</td><td></td></tr>`,
   );
   const armRows = summary.results.map(
-    (r) => `<tr><td><a href="${escapeHtml(reportLink(r.run))}">${escapeHtml(r.run)}</a></td><td>${r.arm}</td><td>${ARMS[r.arm].everyShrink ? strengthLabel(r.strength) : ''}</td><td>${escapeHtml(r.budget)}</td><td>${r.seed}</td><td>${formatSi(r.cost.flops)} FLOPs</td><td>${percent(r.accuracy)}</td></tr>`,
+    (r) => `<tr><td><a href="${escapeHtml(reportLink(r.run))}">${escapeHtml(r.run)}</a></td><td>${r.arm}</td><td>${ARMS[r.arm].everyShrink ? escapeHtml(shrinkLabel(r.strength, r.goal)) : ''}</td><td>${escapeHtml(r.budget)}</td><td>${r.seed}</td><td>${formatSi(r.cost.flops)} FLOPs</td><td>${percent(r.accuracy)}</td></tr>`,
   );
   return `<table id="runs"><thead><tr><th>run dir</th><th>arm</th><th>strength</th><th>budget</th><th>seed</th><th>cost</th><th>${summary.metric} acc</th></tr></thead><tbody>${shrinkRows.join('')}${armRows.join('')}</tbody></table>`;
+}
+
+/** `5 strengths`, or `2 shrinks seeking their budgets`. */
+function shrinkCount(summary: SweepSummary): string {
+  const n = summary.shrinks.length;
+  return summary.shrinks.some((s) => s.goal !== undefined) ? `${n} shrink${n === 1 ? '' : 's'} seeking ${n === 1 ? 'its budget' : 'their budgets'}` : `${n} strength${n === 1 ? '' : 's'}`;
 }
 
 function headline(summary: SweepSummary): string {
   const seed = summary.statistics.seed;
   const facts = [
     `target ${summary.target}, seed ${formatAmount(summary.target, summary.seedCost)}`,
-    `${summary.strengths.length} strength${summary.strengths.length === 1 ? '' : 's'}, ${summary.budgets.length} budget${summary.budgets.length === 1 ? '' : 's'}, seeds ${summary.seeds.join(', ')}, pick ${summary.pick}`,
+    `${shrinkCount(summary)}, ${summary.budgets.length} budget${summary.budgets.length === 1 ? '' : 's'}, seeds ${summary.seeds.join(', ')}, pick ${summary.pick}`,
     summary.backend ? `backend ${escapeHtml(summary.backend)}` : '',
   ].filter(Boolean);
   const reference = seed ? `<p>The seed network scores ${percent(seed.mean)} (${summary.metric}, mean over ${seed.n} seed${seed.n === 1 ? '' : 's'}): the 100% of the "vs seed" column.</p>` : '';

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -164,4 +164,50 @@ describe('morphnet sweep: bad input as a new user writes it', () => {
       [2e-4, [1]],
     ]);
   }, 120_000);
+});
+
+describe('morphnet sweep with strengths: goal', () => {
+  it('one shrink per budget seeking it; the seed arm copies the largest budget\'s shrink; a rerun skips, more seeds extend', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'morphnet-sweep-goal-'));
+    const sweepDir = join(dir, 'sweep');
+    // The experiment's shrink.strength gives way to each shrink's goal (the two keys exclude each other).
+    const sweep = (seeds: string) => writeConfig(dir, 'goal.yaml', `${EXPERIMENT}sweep: {strengths: goal, budgets: ["50%"], seeds: ${seeds}, arms: [morphnet, seed]}\n`);
+    const result = await sweepStage({ configPath: sweep('[1]'), sweepDir, toolVersion: 'test' });
+    // 4 steps are fewer than the controller's first update (every 10 steps): lambda stays at its start, 1 / the seed's 1,016,704 FLOPs.
+    const lambda = 1 / 1016704;
+    expect(result.summary.shrinks.map((s) => [s.run, s.goal, s.strength, s.budgets])).toEqual([['shrink-goal-50pct', '50%', expect.closeTo(lambda, 15), ['50pct']]]);
+    expect(result.summary.strengths).toEqual([result.summary.shrinks[0].strength]);
+    expect(result.summary.runs.map((r) => [r.run, r.shrink, r.goal])).toEqual([
+      ['morphnet-50pct-seed1', 'shrink-goal-50pct', '50%'],
+      ['seed-seed1', 'shrink-goal-50pct', '50%'],
+    ]);
+    expect(result.summary.statistics.arms.map((g) => [g.arm, g.goal])).toEqual([
+      ['morphnet', '50%'],
+      ['seed', undefined],
+    ]);
+    // The shrink ran with the goal and no strength; the trained run dirs record the same shrink section.
+    const shrinkConfig = (run: string) => (JSON.parse(readFileSync(join(sweepDir, run, 'run.json'), 'utf8')) as { config: { shrink: Record<string, unknown> } }).config.shrink;
+    for (const run of ['shrink-goal-50pct', 'morphnet-50pct-seed1', 'seed-seed1']) {
+      expect(shrinkConfig(run).goal).toBe('50%');
+      expect(shrinkConfig(run)).not.toHaveProperty('strength');
+    }
+    expect(readFileSync(result.html, 'utf8')).toContain('goal 50% (λ 9.84e-7)');
+
+    const finished = resultTimes(sweepDir);
+    const again = await sweepStage({ configPath: sweep('[1]'), sweepDir, toolVersion: 'test' });
+    expect(again.summary.runs).toEqual(result.summary.runs);
+    expect(resultTimes(sweepDir)).toEqual(finished);
+    const more = await sweepStage({ configPath: sweep('[1, 2]'), sweepDir, toolVersion: 'test' });
+    expect(more.summary.runs.map((r) => r.run)).toEqual(['morphnet-50pct-seed1', 'seed-seed1', 'morphnet-50pct-seed2', 'seed-seed2']);
+    expect(Object.fromEntries(Object.entries(resultTimes(sweepDir)).filter(([key]) => key in finished))).toEqual(finished);
+  }, 180_000);
+
+  it('a 100% budget is refused before anything runs: a goal shrink cannot seek the seed\'s own cost', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'morphnet-sweep-goal-'));
+    const config = writeConfig(dir, 'full.yaml', `${EXPERIMENT}sweep: {strengths: goal, budgets: ["50%", "100%"], seeds: [1], arms: [morphnet]}\n`);
+    const error = await thrown(sweepStage({ configPath: config, sweepDir: join(dir, 'sweep'), toolVersion: 'test' }));
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toBe("sweep.budgets.1: 1.02M FLOPs is the seed's own cost, and strengths: goal shrinks toward each budget; expected budgets below the seed's 1.02M FLOPs");
+    expect(existsSync(join(dir, 'sweep'))).toBe(false);
+  });
 });

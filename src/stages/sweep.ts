@@ -21,9 +21,9 @@ import { readShrinkStructure, readStructureFile, shrinkAgain } from '../structur
 import { StructureCosting } from '../structure/cost-of.js';
 import { structureOfFile } from '../structure/structure-file.js';
 import { seedStructure, widthsOf } from '../structure/structure.js';
-import { resolveBudgets, resolveStrengths, type Budget, type BudgetResource } from '../sweep/budgets.js';
+import { assertGoalBudgets, resolveBudgets, resolveStrengths, type Budget, type BudgetResource } from '../sweep/budgets.js';
 import { configDifferences } from '../sweep/config-diff.js';
-import { assignShrinks, planShrinks, planTrainedRuns, shrinkRunName, type LearnedShrink, type ShrinkRun, type TrainedRun } from '../sweep/plan.js';
+import { assignShrinks, goalText, planGoalShrinks, planShrinks, planTrainedRuns, type LearnedShrink, type ShrinkRun, type TrainedRun } from '../sweep/plan.js';
 import { sweepStatistics, type AccuracyMetric, type ArmResult, type ModelCost } from '../sweep/summary.js';
 import { SWEEP_FORMAT, type SweepShrink, type SweepSummary } from '../sweep/sweep-file.js';
 import { EXPAND_TARGET_KEYS, expandStage, type ExpandEvents } from './expand.js';
@@ -52,8 +52,8 @@ export interface SubRunEvent {
 /** Progress of a sweep, as events; the CLI decides how to show them. */
 export interface SweepEvents {
   backend?(choice: BackendChoice): void;
-  /** What will be run: the resolved strengths and budgets, and which accuracy is compared. */
-  plan?(info: { sweepDir: string; target: BudgetResource; seedCost: number; strengths: number[]; budgets: Budget[]; metric: AccuracyMetric; metricNote?: string }): void;
+  /** What will be run: the shrinks (resolved strengths, or one goal per budget) and budgets, and which accuracy is compared. */
+  plan?(info: { sweepDir: string; target: BudgetResource; seedCost: number; shrinks: ShrinkRun[]; budgets: Budget[]; metric: AccuracyMetric; metricNote?: string }): void;
   subRun?(event: SubRunEvent): void;
   shrink?: ShrinkEvents;
   expand?: ExpandEvents;
@@ -146,6 +146,19 @@ function learnedCost(costing: Costing, runDir: string): number {
   return costing.costing.resource(costing.resource, widthsOf(structure));
 }
 
+/** A finished shrink: its learned cost, and its strength (a goal shrink's is the lambda its steering ended at, from shrink/result.json). */
+function learnedShrink(costing: Costing, runDir: string, shrink: ShrinkRun): LearnedShrink {
+  const strength = shrink.strength ?? readJson<{ strength: number }>(runDirLayout(runDir).stageResult('shrink')).strength;
+  return { ...shrink, strength, cost: learnedCost(costing, runDir) };
+}
+
+/** The shrinks of a sweep: one per listed or grid strength, or with `strengths: goal` one per budget (each below the seed's cost). */
+function sweepShrinks(sweep: SweepConfig, budgets: Budget[], costing: Costing): ShrinkRun[] {
+  if (sweep.strengths !== 'goal') return planShrinks(resolveStrengths(sweep.strengths, costing.seedCost));
+  assertGoalBudgets(budgets, costing.seedCost, costing.resource);
+  return planGoalShrinks(budgets);
+}
+
 /** Test accuracy where the data has a test split; else validation, said so; neither is an error before anything runs. */
 function accuracyMetric(experiment: Experiment): { metric: AccuracyMetric; metricNote?: string } {
   if (experiment.dataset.test && experiment.dataset.test.count > 0) return { metric: 'test' };
@@ -164,12 +177,18 @@ async function writeReport(runDir: string): Promise<void> {
   writeHtmlReport(await reportStage(runDir));
 }
 
-/** A shrink sub-run: an ordinary run dir with the config's seed and this strength; skipped when complete, else (re)started, resuming from its checkpoint. */
+/** The config's shrink section with this shrink's strength, or its goal (and no strength: the two keys exclude each other). */
+function shrinkSection(config: MorphnetConfig, shrink: ShrinkRun): MorphnetConfig['shrink'] {
+  const { strength: _strength, goal: _goal, ...rest } = config.shrink;
+  return shrink.goal ? { ...rest, goal: shrink.goal.value } : { ...rest, strength: shrink.strength };
+}
+
+/** A shrink sub-run: an ordinary run dir with the config's seed and this strength or goal; skipped when complete, else (re)started, resuming from its checkpoint. */
 async function runShrink(context: SweepContext, shrink: ShrinkRun): Promise<boolean> {
   const root = join(context.sweepDir, shrink.name);
   if (isStageComplete(root, 'shrink') && existsSync(runDirLayout(root).reportHtml)) return false;
   if (!isStageComplete(root, 'shrink')) {
-    const overrides = { ...context.config, shrink: { ...context.config.shrink, strength: shrink.strength } };
+    const overrides = { ...context.config, shrink: shrinkSection(context.config, shrink) };
     await shrinkStage({ overrides, runDir: root, toolVersion: context.toolVersion }, context.events.shrink);
   }
   await writeReport(root);
@@ -183,7 +202,7 @@ function trainedRunConfig(context: SweepContext, run: TrainedRun): MorphnetConfi
   return {
     ...context.config,
     seed: run.seed,
-    shrink: { ...context.config.shrink, strength: run.strength },
+    shrink: shrinkSection(context.config, run.shrink),
     expand: { ...expand, [targetKey]: run.budget.amount } as MorphnetConfig['expand'],
     retrain: { ...context.config.retrain, baseline: run.baseline ? 'uniform' : null },
   };
@@ -212,7 +231,7 @@ function linkTree(from: string, to: string): void {
  */
 function createTrainedRun(context: SweepContext, run: TrainedRun, config: MorphnetConfig): void {
   const root = join(context.sweepDir, run.name);
-  const shrinkRoot = join(context.sweepDir, shrinkRunName(run.strength));
+  const shrinkRoot = join(context.sweepDir, run.shrink.name);
   const source = readManifest(shrinkRoot);
   const temp = join(context.sweepDir, `.${run.name}.partial`);
   rmSync(temp, { recursive: true, force: true });
@@ -227,7 +246,7 @@ function createTrainedRun(context: SweepContext, run: TrainedRun, config: Morphn
     seed: run.seed,
     config,
     stages: { shrink: source.stages.shrink },
-    sweep: { shrink: shrinkRunName(run.strength), shrinkSeed: context.config.seed, budget: run.budget.label, arms: run.arms.map((a) => a.arm) },
+    sweep: { shrink: run.shrink.name, shrinkSeed: context.config.seed, budget: run.budget.label, arms: run.arms.map((a) => a.arm) },
   };
   writeFileAtomic(join(temp, 'config.resolved.yaml'), stringify(config));
   writeJsonAtomic(join(temp, 'run.json'), manifest);
@@ -303,19 +322,23 @@ async function armResults(context: SweepContext, run: TrainedRun): Promise<ArmRe
     const latency = await latencyOf(context, runDirLayout(root).stageModel(stage));
     const cost: ModelCost = { flops: trained.cost.flops, params: trained.cost.params, ...(latency !== undefined ? { latency } : {}) };
     const accuracies = { ...(trained.valAccuracy !== undefined ? { valAccuracy: trained.valAccuracy } : {}), ...(trained.testAccuracy !== undefined ? { testAccuracy: trained.testAccuracy } : {}) };
-    results.push({ run: run.name, arm, budget: run.budget.label, budgetAmount: run.budget.amount, strength: run.strength, seed: run.seed, cost, ...accuracies, accuracy });
+    results.push({ run: run.name, arm, budget: run.budget.label, budgetAmount: run.budget.amount, ...shrinkFields(run.shrink), seed: run.seed, cost, ...accuracies, accuracy });
   }
   return results;
 }
 
-function shrinkSummary(context: SweepContext, shrink: ShrinkRun, cost: number, budgets: string[]): SweepShrink {
+/** How sweep.json names a trained run's shrink: its run dir, strength and (for a goal shrink) goal. */
+const shrinkFields = (shrink: LearnedShrink) => ({ shrink: shrink.name, strength: shrink.strength, ...(shrink.goal ? { goal: goalText(shrink.goal) } : {}) });
+
+function shrinkSummary(context: SweepContext, shrink: LearnedShrink, budgets: string[]): SweepShrink {
   const root = join(context.sweepDir, shrink.name);
   const structure = readStructureFile(runDirLayout(root).shrinkStructure, shrinkAgain(root));
   const result = readJson<{ valAccuracy?: number }>(runDirLayout(root).stageResult('shrink'));
   return {
     run: shrink.name,
     strength: shrink.strength,
-    learnedCost: cost,
+    ...(shrink.goal ? { goal: goalText(shrink.goal) } : {}),
+    learnedCost: shrink.cost,
     cost: { flops: structure.cost.flops, params: structure.cost.params },
     ...(typeof result.valAccuracy === 'number' ? { valAccuracy: result.valAccuracy } : {}),
     budgets,
@@ -335,7 +358,7 @@ interface SweepContext {
 }
 
 /**
- * `morphnet sweep`: one shrink per strength, then per seed and budget the arms (MorphNet's
+ * `morphnet sweep`: one shrink per strength (or per budget, seeking it), then per seed and budget the arms (MorphNet's
  * structure expanded to the budget, the uniform baseline, the seed network), each an ordinary
  * run dir made by the ordinary stages; statistics over seeds; sweep.json and sweep.html.
  * Everything is validated before the sweep dir is touched; finished sub-runs are skipped and
@@ -348,15 +371,14 @@ export async function sweepStage(request: SweepRequest, events: SweepEvents = {}
   const { metric, metricNote } = accuracyMetric(experiment);
   const costing = costingOf(experiment);
   experiment.model.dispose();
-  const strengths = resolveStrengths(sweep.strengths, costing.seedCost);
   const budgets = resolveBudgets(sweep.budgets, costing.seedCost, costing.resource);
+  const shrinks = sweepShrinks(sweep, budgets, costing);
   const resolvedConfig = JSON.parse(JSON.stringify({ ...config, sweep })) as Record<string, unknown>;
   const release = openSweepDir(sweepDir, resolvedConfig);
   try {
     const context: SweepContext = { sweepDir, config, costing, metric, experimentHardware: experiment.hardware, toolVersion: request.toolVersion, events };
-    events.plan?.({ sweepDir, target: costing.resource, seedCost: costing.seedCost, strengths, budgets, metric, ...(metricNote ? { metricNote } : {}) });
+    events.plan?.({ sweepDir, target: costing.resource, seedCost: costing.seedCost, shrinks, budgets, metric, ...(metricNote ? { metricNote } : {}) });
 
-    const shrinks = planShrinks(strengths);
     for (const [i, shrink] of shrinks.entries()) {
       const step = { name: shrink.name, kind: 'shrink' as const, index: i + 1, total: shrinks.length };
       events.subRun?.({ ...step, state: 'start' });
@@ -364,7 +386,7 @@ export async function sweepStage(request: SweepRequest, events: SweepEvents = {}
       const ran = await subRun(shrink.name, () => runShrink(context, shrink));
       events.subRun?.({ ...step, state: ran ? 'done' : 'skipped' });
     }
-    const learned: LearnedShrink[] = shrinks.map((s) => ({ strength: s.strength, cost: learnedCost(costing, join(sweepDir, s.name)) }));
+    const learned = shrinks.map((shrink) => learnedShrink(costing, join(sweepDir, shrink.name), shrink));
     const assignments = assignShrinks(budgets, learned, sweep.pick);
     const trained = planTrainedRuns({ assignments, shrinks: learned, seedCost: costing.seedCost, seeds: sweep.seeds, arms: sweep.arms, pick: sweep.pick });
     for (const [i, run] of trained.entries()) {
@@ -375,7 +397,7 @@ export async function sweepStage(request: SweepRequest, events: SweepEvents = {}
     }
 
     const results = (await Promise.all(trained.map((run) => armResults(context, run)))).flat();
-    const served = (strength: number) => trained.filter((r) => r.strength === strength && r.arms.some((a) => a.arm !== 'seed')).map((r) => r.budget.label);
+    const served = (shrink: LearnedShrink) => trained.filter((r) => r.shrink.name === shrink.name && r.arms.some((a) => a.arm !== 'seed')).map((r) => r.budget.label);
     const summary: SweepSummary = {
       format: SWEEP_FORMAT,
       sweepDir,
@@ -387,12 +409,12 @@ export async function sweepStage(request: SweepRequest, events: SweepEvents = {}
       metric,
       ...(metricNote ? { metricNote } : {}),
       pick: sweep.pick,
-      strengths,
+      strengths: learned.map((shrink) => shrink.strength),
       budgets,
       seeds: sweep.seeds,
       arms: sweep.arms,
-      shrinks: shrinks.map((s, i) => shrinkSummary(context, s, learned[i].cost, [...new Set(served(s.strength))])),
-      runs: trained.map((r) => ({ run: r.name, shrink: shrinkRunName(r.strength), strength: r.strength, budget: r.budget.label, budgetAmount: r.budget.amount, seed: r.seed, arms: r.arms })),
+      shrinks: learned.map((shrink) => shrinkSummary(context, shrink, [...new Set(served(shrink))])),
+      runs: trained.map((r) => ({ run: r.name, ...shrinkFields(r.shrink), budget: r.budget.label, budgetAmount: r.budget.amount, seed: r.seed, arms: r.arms })),
       results,
       statistics: sweepStatistics(results, sweep.pick, metric),
       config: resolvedConfig,

@@ -56,7 +56,8 @@ export interface StructureFile {
 /** expand/structure.json: the learned structure scaled to a budget. */
 export interface ExpandedStructure extends StructureFile {
   multiplier: number;
-  target: { resource: Resource; value: number } | { multiplier: number };
+  /** `percentOfSeed`: the budget was asked for as this percentage of the seed's cost; `value` is the resolved amount. */
+  target: { resource: Resource; value: number; percentOfSeed?: number } | { multiplier: number };
   achieved: number;
   slack: number;
   /** Whether single channels were added after the multiplier (absent in structures from before the fill). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MorphnetError } from '../errors.js';
-import { resolveBudgets, resolveStrengths, strengthLabel } from './budgets.js';
+import { assertGoalBudgets, resolveBudgets, resolveStrengths, shrinkLabel, strengthLabel } from './budgets.js';
 
 const thrown = (fn: () => unknown): MorphnetError => {
   try {
@@ -39,6 +39,18 @@ describe('budgets', () => {
   });
 });
 
+describe('budgets of goal shrinks', () => {
+  it('must lie below the seed\'s cost: a shrink cannot seek the cost it starts at', () => {
+    const seedCost = 14.9e6;
+    expect(() => assertGoalBudgets(resolveBudgets([0.25, 7.5e6], seedCost, 'flops'), seedCost, 'flops')).not.toThrow();
+    // "100%" resolves to 1 * 14.9M: the seed's own cost.
+    const error = thrown(() => assertGoalBudgets(resolveBudgets([0.25, 1], seedCost, 'flops'), seedCost, 'flops'));
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toBe("sweep.budgets.1: 14.9M FLOPs is the seed's own cost, and strengths: goal shrinks toward each budget; expected budgets below the seed's 14.9M FLOPs");
+    expect(error.hint).toBe('remove that budget (the seed arm trains the seed network at its own cost), or list strengths instead of goal');
+  });
+});
+
 describe('strengths', () => {
   it('a log grid around 1 / the seed\'s cost, factor apart', () => {
     // count 3, factor 3, around 1 / 1e6: 1e-6 / 3, 1e-6, 3e-6.
@@ -51,6 +63,11 @@ describe('strengths', () => {
   it('a list is taken as given; labels have 3 significant digits', () => {
     expect(resolveStrengths([1e-7, 3e-7], 1e6)).toEqual([1e-7, 3e-7]);
     expect([1e-7, 1.5e-7, 6.711409395973154e-8, 0, 2, 1 / 3].map(strengthLabel)).toEqual(['1e-7', '1.5e-7', '6.71e-8', '0', '2e0', '3.33e-1']);
+  });
+
+  it('a goal shrink reads as its goal and the lambda its steering ended at', () => {
+    expect(shrinkLabel(1.234e-5, '25%')).toBe('goal 25% (λ 1.23e-5)');
+    expect(shrinkLabel(1e-7)).toBe('1e-7');
   });
 
   it('strengths that would share a run dir are refused', () => {

@@ -46,6 +46,19 @@ export function resolveBudgets(values: number[], seedCost: number, resource: Bud
   return budgets;
 }
 
+/**
+ * `strengths: goal` shrinks toward each budget (shrink.goal), which must lie below the seed's
+ * cost: a budget at the seed's cost (100%) is a config error naming the key and the fix.
+ */
+export function assertGoalBudgets(budgets: Budget[], seedCost: number, resource: BudgetResource): void {
+  const index = budgets.findIndex((budget) => budget.amount >= seedCost);
+  if (index < 0) return;
+  throw configError(
+    `sweep.budgets.${index}: ${formatAmount(resource, budgets[index].amount)} is the seed's own cost, and strengths: goal shrinks toward each budget; expected budgets below the seed's ${formatAmount(resource, seedCost)}`,
+    'remove that budget (the seed arm trains the seed network at its own cost), or list strengths instead of goal',
+  );
+}
+
 /** Strength as it names its shrink: `6.71e-8`, `1e-7`, `0`. */
 export function strengthLabel(strength: number): string {
   if (strength === 0) return '0';
@@ -53,11 +66,14 @@ export function strengthLabel(strength: number): string {
   return `${mantissa.replace(/\.?0+$/, '')}e${exponent.replace('+', '')}`;
 }
 
+/** A shrink in tables: its strength (`1e-7`), or its goal and the lambda the steering ended at (`goal 25% (λ 1.2e-5)`). */
+export const shrinkLabel = (strength: number, goal?: string) => (goal !== undefined ? `goal ${goal} (λ ${strengthLabel(strength)})` : strengthLabel(strength));
+
 /**
  * The strengths of a sweep: the listed ones, or `count` strengths `factor` apart whose
  * geometric middle is `around` (auto: 1 / the seed's cost, as `shrink.strength: auto`).
  */
-export function resolveStrengths(spec: SweepConfig['strengths'], seedCost: number): number[] {
+export function resolveStrengths(spec: Exclude<SweepConfig['strengths'], 'goal'>, seedCost: number): number[] {
   const strengths = Array.isArray(spec)
     ? spec
     : Array.from({ length: spec.count }, (_, i) => (spec.around === 'auto' ? 1 / seedCost : spec.around) * spec.factor ** (i - (spec.count - 1) / 2));

@@ -7,6 +7,7 @@ const result = (arm: ArmResult['arm'], budget: string, seed: number, accuracy: n
   arm,
   budget,
   budgetAmount: budget === '100pct' ? 100 : 50,
+  shrink: `shrink-${strength}`,
   strength,
   seed,
   cost: { flops, params: flops / 10 },
@@ -70,6 +71,15 @@ describe('sweep statistics', () => {
       [1e-7, 0.02],
       [3e-7, -0.02],
     ]);
+  });
+
+  it('goal shrinks: MorphNet groups and differences name the shrink, its goal and final lambda', () => {
+    const goal = RESULTS.map((r) => (r.arm === 'morphnet' ? { ...r, shrink: 'shrink-goal-50pct', strength: 1.2e-5, goal: '50%' } : r));
+    const stats = sweepStatistics(goal, 'closest', 'test');
+    expect(stats.arms.find((g) => g.arm === 'morphnet')).toMatchObject({ shrink: 'shrink-goal-50pct', strength: 1.2e-5, goal: '50%' });
+    expect(stats.arms.find((g) => g.arm === 'uniform')).not.toHaveProperty('goal');
+    // Same accuracies as above: differences 0.01, 0.02, 0.03, mean 0.02.
+    expect(stats.differences.map((d) => [d.shrink, d.strength, d.goal, Number(d.difference.mean.toFixed(12))])).toEqual([['shrink-goal-50pct', 1.2e-5, '50%', 0.02]]);
   });
 
   it('without the seed arm there is no reference', () => {

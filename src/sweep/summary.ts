@@ -21,8 +21,12 @@ export interface ArmResult {
   budget: string;
   /** The budget in the target resource. */
   budgetAmount: number;
-  /** The strength of the shrink its run dir was made from. */
+  /** The shrink its run dir was made from (its run dir's name). */
+  shrink: string;
+  /** That shrink's strength: its fixed lambda, or for a goal the lambda the steering ended at. */
   strength: number;
+  /** The goal that shrink sought (`25%`, `7.5M`), with `strengths: goal`. */
+  goal?: string;
   seed: number;
   cost: ModelCost;
   valAccuracy?: number;
@@ -36,8 +40,10 @@ export interface ArmStatistics {
   arm: SweepArm;
   budget: string;
   budgetAmount: number;
-  /** The strength of the shrink the arm's structure came from (MorphNet only). */
+  /** The shrink the arm's structure came from, its strength and goal (MorphNet only). */
+  shrink?: string;
   strength?: number;
+  goal?: string;
   runs: string[];
   seeds: number[];
   accuracy: Spread;
@@ -51,7 +57,10 @@ export interface ArmStatistics {
 export interface ArmDifference {
   budget: string;
   budgetAmount: number;
+  /** The shrink MorphNet's structure came from, its strength and goal. */
+  shrink?: string;
   strength?: number;
+  goal?: string;
   seeds: number[];
   /** In accuracy (a fraction: 0.01 is one point), with its 95% interval. */
   difference: PairedDifference;
@@ -70,16 +79,20 @@ const meanCost = (costs: ModelCost[]): ModelCost => {
   return { flops: mean(costs.map((c) => c.flops)), params: mean(costs.map((c) => c.params)), ...(latencies.length === costs.length ? { latency: mean(latencies) } : {}) };
 };
 
-/** Groups results by arm, budget and (for arms with a line per shrink under `pick: all`) strength, keeping first-seen order. */
+/** Groups results by arm, budget and (for arms with a line per shrink under `pick: all`) shrink, keeping first-seen order. */
 function groupResults(results: ArmResult[], pick: SweepPick): ArmResult[][] {
   const groups = new Map<string, ArmResult[]>();
   for (const result of results) {
-    const strength = pick === 'all' && ARMS[result.arm].everyShrink ? result.strength : undefined;
-    const key = JSON.stringify([result.arm, result.budget, strength]);
+    const shrink = pick === 'all' && ARMS[result.arm].everyShrink ? result.shrink : undefined;
+    const key = JSON.stringify([result.arm, result.budget, shrink]);
     groups.set(key, [...(groups.get(key) ?? []), result]);
   }
   return [...groups.values()];
 }
+
+/** The shrink an arm's structure came from, for arms that expand a learned structure; nothing for the others. */
+const shrinkOf = (of: { arm: SweepArm; shrink?: string; strength?: number; goal?: string }): { shrink?: string; strength?: number; goal?: string } =>
+  ARMS[of.arm].everyShrink && of.shrink !== undefined ? { shrink: of.shrink, strength: of.strength, ...(of.goal !== undefined ? { goal: of.goal } : {}) } : {};
 
 function armStatistics(group: ArmResult[], seedMean: number | undefined): ArmStatistics {
   const first = group[0];
@@ -89,7 +102,7 @@ function armStatistics(group: ArmResult[], seedMean: number | undefined): ArmSta
     budget: first.budget,
     budgetAmount: first.budgetAmount,
     // The shrink a MorphNet group was expanded from: one per budget under `pick: closest`, the group's own under `all`.
-    ...(ARMS[first.arm].everyShrink ? { strength: first.strength } : {}),
+    ...shrinkOf(first),
     runs: group.map((r) => r.run),
     seeds: group.map((r) => r.seed),
     accuracy,
@@ -100,18 +113,17 @@ function armStatistics(group: ArmResult[], seedMean: number | undefined): ArmSta
 
 /** MorphNet minus uniform at each budget where both were trained, over the seeds both have. */
 function differences(arms: ArmStatistics[], results: ArmResult[]): ArmDifference[] {
-  const accuracyOf = (arm: SweepArm, budget: string, seed: number, strength?: number) =>
-    results.find((r) => r.arm === arm && r.budget === budget && r.seed === seed && (strength === undefined || r.strength === strength))?.accuracy;
+  const accuracyOf = (arm: SweepArm, budget: string, seed: number, shrink?: string) =>
+    results.find((r) => r.arm === arm && r.budget === budget && r.seed === seed && (shrink === undefined || r.shrink === shrink))?.accuracy;
   return arms
     .filter((group) => group.arm === 'morphnet')
     .flatMap((morphnet): ArmDifference[] => {
       const pairs = morphnet.seeds.flatMap((seed) => {
-        const [a, b] = [accuracyOf('morphnet', morphnet.budget, seed, morphnet.strength), accuracyOf('uniform', morphnet.budget, seed)];
+        const [a, b] = [accuracyOf('morphnet', morphnet.budget, seed, morphnet.shrink), accuracyOf('uniform', morphnet.budget, seed)];
         return a !== undefined && b !== undefined ? [{ seed, a, b }] : [];
       });
       if (pairs.length === 0) return [];
-      const strength = morphnet.strength !== undefined ? { strength: morphnet.strength } : {};
-      return [{ budget: morphnet.budget, budgetAmount: morphnet.budgetAmount, ...strength, seeds: pairs.map((p) => p.seed), difference: pairedDifference(pairs) }];
+      return [{ budget: morphnet.budget, budgetAmount: morphnet.budgetAmount, ...shrinkOf(morphnet), seeds: pairs.map((p) => p.seed), difference: pairedDifference(pairs) }];
     });
 }
 

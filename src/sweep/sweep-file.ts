@@ -8,7 +8,10 @@ export const SWEEP_FORMAT = 'morphnet.sweep/1';
 /** A shrink sub-run and what it learned. */
 export interface SweepShrink {
   run: string;
+  /** Its fixed lambda; for a goal shrink the lambda the steering ended at. */
   strength: number;
+  /** With `strengths: goal`: the goal it sought (`25%`, `7.5M`), one of the budgets. */
+  goal?: string;
   /** The learned structure's cost (before expansion) in the target resource: what `pick: closest` compares with each budget. */
   learnedCost: number;
   cost: ModelCost;
@@ -22,6 +25,7 @@ export interface SweepRun {
   run: string;
   shrink: string;
   strength: number;
+  goal?: string;
   budget: string;
   budgetAmount: number;
   seed: number;
@@ -42,6 +46,7 @@ export interface SweepSummary {
   metric: AccuracyMetric;
   metricNote?: string;
   pick: SweepPick;
+  /** The shrinks' strengths in order: the listed or grid lambdas, or with goals the lambdas the steering ended at. */
   strengths: number[];
   budgets: Budget[];
   seeds: number[];

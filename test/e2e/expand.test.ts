@@ -103,6 +103,23 @@ describe('expand and retrain refuse bad input and leave the run dir as it was', 
     expect(bad.stderr).toContain('--round-to: expected a positive whole number of channels, received "0"');
   });
 
+  it('--target-flops 50% is half the seed\'s own FLOPs, resolved by expand and recorded with the share; above 100% warns', () => {
+    const copy = join(dir, 'percent');
+    cpSync(runDir, copy, { recursive: true });
+    // zoo:cnn at width 0.25: 2 * (28*28*9*1*8 + 14*14*9*8*16 + 7*7*9*16*32 + 32*10) = 1,016,704 FLOPs; half is 508,352.
+    const half = runCli(['expand', '-r', copy, '--target-flops', '50%', '--json']);
+    expect(half.code, half.stderr).toBe(0);
+    const structure = JSON.parse(half.stdout);
+    expect(structure.target).toEqual({ resource: 'flops', value: 508_352, percentOfSeed: 50 });
+    expect(structure.achieved).toBeLessThanOrEqual(508_352);
+    expect(JSON.parse(readFileSync(join(copy, 'expand/structure.json'), 'utf8')).target.value).toBe(508_352);
+    const above = runCli(['expand', '-r', copy, '--target-flops', '150%', '--force']);
+    expect(above.code, above.stderr).toBe(0);
+    // 1.5 * 1,016,704 = 1,525,056.
+    expect(above.stdout).toContain("expanded to flops <= 1.53M (150% of the seed's)");
+    expect(above.stderr).toContain("the expand target 1.53M FLOPs is above the seed's own cost, 1.02M FLOPs");
+  });
+
   it('expand then retrain --init pruned works on the shrunk run', () => {
     const expand = runCli(['expand', '-r', runDir, '--multiplier', '1', '--json']);
     expect(expand.code).toBe(0);

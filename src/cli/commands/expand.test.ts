@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExpandedStructure } from '../../structure/structure-file.js';
-import { renderExpand } from './expand.js';
+import { MorphnetError } from '../../errors.js';
+import { renderExpand, targetFromFlags } from './expand.js';
 
 const expanded = (target: ExpandedStructure['target'], achieved: number, slack: number): ExpandedStructure => ({
   format: 'morphnet.structure/1',
@@ -26,5 +27,32 @@ describe('renderExpand', () => {
   it('gives counts as counts', () => {
     const line = renderExpand(expanded({ resource: 'flops', value: 7_500_000 }, 7_490_000, 10_000)).split('\n')[0];
     expect(line).toBe('expanded to flops <= 7.5M: multiplier 1.0780, FLOPs 7.49M, params 51.9k, slack 10k');
+  });
+});
+
+describe('targetFromFlags', () => {
+  it('an amount, or a percentage of the seed\'s cost that expand resolves', () => {
+    expect(targetFromFlags({ runDir: 'r', targetFlops: '5M' })).toEqual({ resource: 'flops', value: 5e6 });
+    expect(targetFromFlags({ runDir: 'r', targetSize: '25%' })).toEqual({ resource: 'size', percentOfSeed: 25 });
+    expect(targetFromFlags({ runDir: 'r', targetLatency: '150%' })).toEqual({ resource: 'latency', percentOfSeed: 150 });
+  });
+
+  it('0% is a usage error naming the flag, the value and an example', () => {
+    let error: unknown;
+    try {
+      targetFromFlags({ runDir: 'r', targetSize: '0%' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(MorphnetError);
+    expect((error as MorphnetError).exitCode).toBe(2);
+    expect((error as MorphnetError).message).toBe('--target-size: expected a percentage of the seed\'s cost above 0%, received "0%"');
+    expect((error as MorphnetError).hint).toBe('e.g. --target-size 50%');
+  });
+
+  it('shows a percentage target with its share', () => {
+    // 50% of zoo:cnn's 14,904,832 FLOPs = 7,452,416 -> 7.45M.
+    const line = renderExpand(expanded({ resource: 'flops', value: 7_452_416, percentOfSeed: 50 }, 7_440_000, 12_416)).split('\n')[0];
+    expect(line).toBe("expanded to flops <= 7.45M (50% of the seed's): multiplier 1.0780, FLOPs 7.49M, params 51.9k, slack 12.4k");
   });
 });

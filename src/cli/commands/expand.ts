@@ -1,7 +1,9 @@
+import { parsePercent } from '../../config/percent.js';
 import { formatSi, parseSiNumber } from '../../config/si-number.js';
+import type { Resource } from '../../cost/cost-model.js';
 import { positiveIntegerFlag } from '../integer-flag.js';
 import { describeValue, usageError } from '../../errors.js';
-import { EXPAND_TARGET_KEYS, expandStage, formatResourceAmount, type ExpandTarget } from '../../stages/expand.js';
+import { EXPAND_TARGET_KEYS, expandStage, formatResourceAmount, type ExpandTarget, type ExpandTargetRequest } from '../../stages/expand.js';
 import type { ExpandedStructure } from '../../structure/structure-file.js';
 import { createOutput } from '../output.js';
 import { toolVersion } from '../version.js';
@@ -28,22 +30,31 @@ function positiveNumber(flag: string, text: string): number {
   return value;
 }
 
+/** A budget flag: an amount (`5M`), or a percentage of the seed's cost of the resource (`50%`; above 100% grows past the seed). */
+function budgetFlag(flag: string, resource: Resource, text: string): ExpandTargetRequest {
+  const percent = parsePercent(text);
+  if (percent === undefined) return { resource, value: positiveNumber(flag, text) };
+  if (percent > 0) return { resource, percentOfSeed: percent };
+  throw usageError(`${flag}: expected a percentage of the seed's cost above 0%, received ${describeValue(text)}`, `e.g. ${flag} 50%`);
+}
+
 /** The target given on the command line, if any (the config's expand section is the fallback). */
-export function targetFromFlags(flags: ExpandFlags): ExpandTarget | undefined {
-  const given: ExpandTarget[] = [];
+export function targetFromFlags(flags: ExpandFlags): ExpandTargetRequest | undefined {
+  const given: ExpandTargetRequest[] = [];
   for (const [key, resource] of EXPAND_TARGET_KEYS) {
     const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-    if (flags[key] !== undefined) given.push({ resource, value: positiveNumber(flag, String(flags[key])) });
+    if (flags[key] !== undefined) given.push(budgetFlag(flag, resource, String(flags[key])));
   }
   if (flags.multiplier !== undefined) given.push({ multiplier: positiveNumber('--multiplier', flags.multiplier) });
   if (given.length > 1) throw usageError(`expand takes one target, received ${given.length}`, 'pass only one of --target-flops, --target-size, --target-latency, --target-activations, --multiplier');
   return given[0];
 }
 
-/** `latency <= 5 ms`, `flops <= 2M`, or `multiplier 1.5`. */
+/** `latency <= 5 ms`, `flops <= 2M`, `flops <= 508k (50% of the seed's)`, or `multiplier 1.5`. */
 function describeTarget(target: ExpandTarget): string {
   if (!('resource' in target)) return `multiplier ${target.multiplier}`;
-  return `${target.resource} <= ${target.resource === 'latency' ? formatResourceAmount('latency', target.value) : formatSi(target.value)}`;
+  const share = target.percentOfSeed !== undefined ? ` (${target.percentOfSeed}% of the seed's)` : '';
+  return `${target.resource} <= ${target.resource === 'latency' ? formatResourceAmount('latency', target.value) : formatSi(target.value)}${share}`;
 }
 
 /** What a budget left unused, in its unit for latency (`slack 0.12 ms`). */

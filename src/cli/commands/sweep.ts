@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import { formatSi } from '../../config/si-number.js';
-import { formatAmount, strengthLabel } from '../../sweep/budgets.js';
+import { formatAmount, shrinkLabel, strengthLabel } from '../../sweep/budgets.js';
+import type { ShrinkRun } from '../../sweep/plan.js';
 import type { SweepSummary } from '../../sweep/sweep-file.js';
 import { sweepStage } from '../../stages/sweep.js';
 import { createOutput, microBatchNotice } from '../output.js';
@@ -30,7 +31,7 @@ function armTable(summary: SweepSummary): string {
     table.push([
       g.arm,
       g.budget,
-      g.strength !== undefined ? strengthLabel(g.strength) : '',
+      g.strength !== undefined ? shrinkLabel(g.strength, g.goal) : '',
       formatSi(g.cost.flops),
       formatSi(g.cost.params),
       ...(latency ? [Number(g.cost.latency!.toPrecision(3))] : []),
@@ -49,9 +50,15 @@ function differenceTable(summary: SweepSummary): string | undefined {
   const table = new Table({ head: ['budget', 'strength', 'pairs', 'MorphNet - uniform', '95% interval'], colAligns: ['left', 'right', 'right', 'right', 'right'], style: TABLE_STYLE });
   for (const d of summary.statistics.differences) {
     const interval = d.difference.low !== undefined ? `[${points(d.difference.low)}, ${points(d.difference.high!)}]` : 'one seed: none';
-    table.push([d.budget, d.strength !== undefined ? strengthLabel(d.strength) : '', d.difference.n, `${points(d.difference.mean)} points`, interval]);
+    table.push([d.budget, d.strength !== undefined ? shrinkLabel(d.strength, d.goal) : '', d.difference.n, `${points(d.difference.mean)} points`, interval]);
   }
   return table.toString();
+}
+
+/** `3 strengths (1e-7, 3e-7, 9e-7)`, or `2 shrinks seeking their budgets (shrink-goal-25pct, shrink-goal-50pct)`. */
+function describeShrinks(shrinks: ShrinkRun[]): string {
+  if (shrinks.some((s) => s.goal)) return `${shrinks.length} shrink${shrinks.length === 1 ? '' : 's'} seeking ${shrinks.length === 1 ? 'its budget' : 'their budgets'} (${shrinks.map((s) => s.name).join(', ')})`;
+  return `${shrinks.length} strengths (${shrinks.map((s) => strengthLabel(s.strength!)).join(', ')})`;
 }
 
 export function renderSweepTable(summary: SweepSummary, html: string): string {
@@ -82,7 +89,7 @@ export async function sweepCommand(configPath: string, flags: SweepFlags): Promi
     {
       backend: (choice) => output.backend(choice),
       plan: (p) => {
-        output.notice(`sweep -> ${p.sweepDir}: ${p.strengths.length} strengths (${p.strengths.map(strengthLabel).join(', ')}), budgets ${p.budgets.map((b) => `${b.label} = ${formatAmount(p.target, b.amount)}`).join(', ')}`);
+        output.notice(`sweep -> ${p.sweepDir}: ${describeShrinks(p.shrinks)}, budgets ${p.budgets.map((b) => `${b.label} = ${formatAmount(p.target, b.amount)}`).join(', ')}`);
         if (p.metricNote) output.notice(`note: ${p.metricNote}`);
       },
       subRun: (e) => {
