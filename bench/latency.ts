@@ -8,9 +8,12 @@ import { measuredOn, type LatencyTable } from '../src/cost/latency-table.js';
 import { seededRandom } from '../src/data/random.js';
 import { analyzeChannels, type ChannelAnalysis } from '../src/graph/channel-groups.js';
 import { buildLayerGraph } from '../src/graph/build-graph.js';
+import { channelCount } from '../src/graph/types.js';
 import { measureLatencyTable, timeModel } from '../src/latency/measure-model.js';
-import { DEFAULT_PROTOCOL, type TimingProtocol } from '../src/latency/timing.js';
+import { probeLayer } from '../src/latency/layer-probe.js';
+import { DEFAULT_PROTOCOL, timeRuns, type TimingProtocol } from '../src/latency/timing.js';
 import { buildZooModel, parseZooSpec } from '../src/model/zoo/registry.js';
+import { roundWidths } from '../src/structure/round-widths.js';
 import { aliveForWidths, type GroupWidths } from '../src/structure/width-multiplier.js';
 import { rebuildModel } from '../src/surgery/rebuild.js';
 
@@ -26,16 +29,22 @@ export interface LatencyBenchOptions {
   protocol: TimingProtocol;
   /** Where the measured tables are written (one per model). */
   outDir?: string;
+  /** Also time each structure's layers alone at its own widths (`layersAloneMs`): splits the error into interpolation and additivity. */
+  alone: boolean;
 }
 
 export interface LatencyBenchCase {
   model: string;
   structure: string;
+  /** The structure's FLOPs at batch 1. */
+  flops: number;
   predictedMs: number;
   measuredMs: number;
   measuredIqrMs: number;
   /** (predicted - measured) / measured. */
   error: number;
+  /** The structure's layers timed alone at its widths, summed, plus the table's overhead: the prediction without interpolation. */
+  aloneMs?: number;
 }
 
 export interface LatencyBenchResult {
@@ -46,17 +55,45 @@ export interface LatencyBenchResult {
   cases: LatencyBenchCase[];
 }
 
-/** Structures to predict and measure: the seed, every prunable group at 50%, random fractions in [0.25, 1] and in [0.5, 1.5] (like an expanded shrink). */
-function benchStructures(analysis: ChannelAnalysis): Array<{ name: string; widths: GroupWidths }> {
+/** Rounding that the bench checks: widths in multiples of this (expand.roundTo), within the unrounded structure's FLOPs. */
+export const ROUND_TO = 8;
+
+/**
+ * Structures to predict and measure: the seed, every prunable group at 50%, random fractions in
+ * [0.25, 1] and in [0.5, 1.5] (like an expanded shrink), and the latter rounded to multiples of
+ * ROUND_TO as `expand.roundTo` rounds, within its FLOPs (does rounding pay at the same FLOPs?).
+ */
+function benchStructures(analysis: ChannelAnalysis, costModel: CostModel): Array<{ name: string; widths: GroupWidths }> {
   const scaled = (fraction: (g: number) => number) => analysis.groups.map((group) => (group.fixed ? group.width : Math.max(1, Math.round(group.width * fraction(group.id)))));
   const narrow = seededRandom(1);
   const wide = seededRandom(2);
+  const expanded = scaled(() => 0.5 + wide());
+  const flops = (widths: GroupWidths) => costModel.resource('flops', aliveForWidths(analysis, widths));
+  const rounded = roundWidths(expanded, ROUND_TO, { fixed: analysis.groups.map((g) => g.fixed), cost: flops, budget: flops(expanded) });
   return [
     { name: 'seed', widths: scaled(() => 1) },
     { name: 'uniform 50%', widths: scaled(() => 0.5) },
     { name: 'random 25-100%', widths: scaled(() => 0.25 + 0.75 * narrow()) },
-    { name: 'random 50-150%', widths: scaled(() => 0.5 + wide()) },
+    { name: 'random 50-150%', widths: expanded },
+    { name: `same, roundTo ${ROUND_TO}`, widths: rounded },
   ];
+}
+
+/**
+ * A model's layers each timed alone at its own widths (a fresh copy on random inputs, as the
+ * table times them), summed: what the table would predict if it had sampled exactly these widths.
+ */
+function layersAloneMs(model: tf.LayersModel, batch: number, protocol: TimingProtocol): number {
+  let sum = 0;
+  for (const node of buildLayerGraph(model).nodes.filter((n) => n.className !== 'InputLayer')) {
+    const probe = probeLayer(node, node.inputShapes.map(channelCount), batch);
+    try {
+      sum += timeRuns(probe.run, protocol).medianMs;
+    } finally {
+      probe.dispose();
+    }
+  }
+  return sum;
 }
 
 async function benchModel(spec: string, options: LatencyBenchOptions, backend: string, threads: number | undefined, result: LatencyBenchResult): Promise<void> {
@@ -75,12 +112,16 @@ async function benchModel(spec: string, options: LatencyBenchOptions, backend: s
   result.tables.push({ model: spec, seconds, wholeMs: table.whole.medianMs, overheadMs: table.overheadMs, path });
   const hardware: TableHardware = { name: 'bench', path: path ?? '(in memory)', table };
   const costModel = new CostModel(analysis);
-  for (const structure of benchStructures(analysis)) {
-    const predictedMs = costModel.resource('latency', aliveForWidths(analysis, structure.widths), { hardware, batchSize: options.batch });
+  for (const structure of benchStructures(analysis, costModel)) {
+    const alive = aliveForWidths(analysis, structure.widths);
+    const predictedMs = costModel.resource('latency', alive, { hardware, batchSize: options.batch });
+    const flops = costModel.resource('flops', alive);
     const model = structure.name === 'seed' ? seed : await rebuildModel(seed, analysis, structure.widths, 1);
     const measured = timeModel(model, options.batch, options.protocol);
+    const aloneMs = options.alone ? layersAloneMs(model, options.batch, options.protocol) + table.overheadMs : undefined;
     if (model !== seed) model.dispose();
-    result.cases.push({ model: spec, structure: structure.name, predictedMs, measuredMs: measured.medianMs, measuredIqrMs: measured.iqrMs, error: (predictedMs - measured.medianMs) / measured.medianMs });
+    const error = (predictedMs - measured.medianMs) / measured.medianMs;
+    result.cases.push({ model: spec, structure: structure.name, flops, predictedMs, measuredMs: measured.medianMs, measuredIqrMs: measured.iqrMs, error, ...(aloneMs !== undefined ? { aloneMs } : {}) });
   }
   seed.dispose();
 }
@@ -102,8 +143,26 @@ export const DEFAULT_LATENCY_BENCH = { backend: 'wasm' as BackendRequest, thread
 export function printLatencyBench(result: LatencyBenchResult): void {
   console.log(`whole-model inference latency on ${measuredOn(result)}: predicted from the measured table vs measured (median, IQR)`);
   for (const t of result.tables) console.log(`  table of ${t.model}: measured in ${t.seconds.toFixed(0)} s, whole model ${t.wholeMs.toFixed(2)} ms, overhead ${t.overheadMs.toFixed(2)} ms${t.path ? ` (${t.path})` : ''}`);
-  console.log(`  ${'model'.padEnd(24)} ${'structure'.padEnd(15)} ${'predicted ms'.padStart(12)} ${'measured ms'.padStart(12)} ${'IQR'.padStart(7)} ${'error'.padStart(7)}`);
+  const percent = (error: number) => `${(100 * error).toFixed(1)}%`.padStart(7);
+  console.log(`  ${'model'.padEnd(24)} ${'structure'.padEnd(16)} ${'MFLOPs'.padStart(8)} ${'predicted ms'.padStart(12)} ${'measured ms'.padStart(12)} ${'IQR'.padStart(7)} ${'error'.padStart(7)}   alone ms (error)`);
   for (const c of result.cases) {
-    console.log(`  ${c.model.padEnd(24)} ${c.structure.padEnd(15)} ${c.predictedMs.toFixed(2).padStart(12)} ${c.measuredMs.toFixed(2).padStart(12)} ${c.measuredIqrMs.toFixed(2).padStart(7)} ${`${(100 * c.error).toFixed(1)}%`.padStart(7)}`);
+    const mflops = (c.flops / 1e6).toFixed(1).padStart(8);
+    const alone = c.aloneMs !== undefined ? `   ${c.aloneMs.toFixed(2).padStart(8)} (${percent((c.aloneMs - c.measuredMs) / c.measuredMs).trim()})` : '';
+    console.log(`  ${c.model.padEnd(24)} ${c.structure.padEnd(16)} ${mflops} ${c.predictedMs.toFixed(2).padStart(12)} ${c.measuredMs.toFixed(2).padStart(12)} ${c.measuredIqrMs.toFixed(2).padStart(7)} ${percent(c.error)}${alone}`);
   }
+  if (result.cases.some((c) => c.aloneMs !== undefined)) {
+    console.log('  alone: the structure\'s layers timed alone at its own widths plus the table\'s overhead (predicted vs alone: interpolation; alone vs measured: layers that do not add up)');
+  }
+  for (const line of roundingLines(result.cases)) console.log(line);
+}
+
+/** Per model: what rounding the random 50-150% widths to ROUND_TO did to FLOPs and measured time. */
+function roundingLines(cases: LatencyBenchCase[]): string[] {
+  const percent = (after: number, before: number) => `${after >= before ? '+' : ''}${((100 * (after - before)) / before).toFixed(1)}%`;
+  return [...new Set(cases.map((c) => c.model))].flatMap((model) => {
+    const before = cases.find((c) => c.model === model && c.structure === 'random 50-150%');
+    const after = cases.find((c) => c.model === model && c.structure === `same, roundTo ${ROUND_TO}`);
+    if (!before || !after) return [];
+    return [`  ${model}: widths rounded to ${ROUND_TO}: FLOPs ${percent(after.flops, before.flops)}, measured ${percent(after.measuredMs, before.measuredMs)}, predicted ${percent(after.predictedMs, before.predictedMs)}`];
+  });
 }

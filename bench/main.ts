@@ -99,7 +99,7 @@ const BENCHES: Record<string, (json: boolean, args: string[]) => Promise<void>> 
     }
     if (!result.cases.some((c) => c.torchMs)) console.log('  (no PyTorch figures: /usr/bin/python3 has no torch; apt-get install python3-torch)');
   },
-  // npm run bench -- latency [--models cnn,resnet20,mobilenet-v2?width=0.35] [--backend wasm] [--threads 2] [--batch 1] [--widths 5] [--repeats 9] [--out bench-latency]
+  // npm run bench -- latency [--models cnn,resnet20,mobilenet-v2?width=0.35] [--backend wasm] [--threads 2] [--batch 1] [--widths 5] [--repeats 9] [--out bench-latency] [--no-alone]
   latency: async (json, args) => {
     const option = optionOf(args);
     const d = DEFAULT_LATENCY_BENCH;
@@ -111,6 +111,7 @@ const BENCHES: Record<string, (json: boolean, args: string[]) => Promise<void>> 
       widthSamples: Number(option('--widths') ?? d.widthSamples),
       protocol: { ...d.protocol, repeats: Number(option('--repeats') ?? d.protocol.repeats) },
       outDir: option('--out') ?? 'bench-latency',
+      alone: !args.includes('--no-alone'),
     });
     if (json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
     printLatencyBench(result);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describeValue, usageError } from '../errors.js';
 import { LATENCY_TABLE_FORMAT, type LatencyTable } from './latency-table.js';
+import { remeasureCommand } from './table-latency.js';
 
 /** A hardware entry of the config that names a measured table, with what the table must have been measured on. */
 export interface TableHardwareEntry {
@@ -16,12 +17,21 @@ function measureHint(entry: TableHardwareEntry): string {
   return `measure it: ${parts.join(' ')}`;
 }
 
+/** Tables before width classes: refused, with the command that measures them again. */
+const FORMAT_WITHOUT_CLASSES = 'morphnet.latency/1';
+
 function parseTable(text: string, name: string, entry: TableHardwareEntry): LatencyTable {
   let table: LatencyTable;
   try {
     table = JSON.parse(text) as LatencyTable;
   } catch (error) {
     throw usageError(`hardware ${name}: latency table ${entry.table} is not JSON (${(error as Error).message})`, measureHint(entry));
+  }
+  if ((table?.format as string) === FORMAT_WITHOUT_CLASSES) {
+    throw usageError(
+      `hardware ${name}: latency table ${entry.table} has format "${FORMAT_WITHOUT_CLASSES}", sampled without the kernels' width classes (a width off the kernels' tiles was priced as if on them); this morphnet reads "${LATENCY_TABLE_FORMAT}"`,
+      `measure it again: ${remeasureCommand(table, entry.table)}`,
+    );
   }
   if (table?.format !== LATENCY_TABLE_FORMAT || !Array.isArray(table.layers)) {
     throw usageError(`hardware ${name}: ${entry.table} is not a latency table: expected format "${LATENCY_TABLE_FORMAT}", received ${describeValue(table?.format)}`, measureHint(entry));

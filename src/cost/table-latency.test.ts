@@ -128,4 +128,19 @@ describe('latency from a measured table', () => {
     const otherBackend = exitCodeOf(() => resolveHardware('tf', { tf: { table: path, backend: 'tensorflow' } }));
     expect(otherBackend).toEqual({ code: 2, message: `hardware tf: latency table ${path} was measured for tiny on wasm, not what the config asks: backend tensorflow (the table: "wasm")` });
   });
+
+  it('a table of format 1 (sampled without width classes) is exit 2 with the command that measures it again', () => {
+    const path = writeTable({ ...handMadeTable(tiny()), format: 'morphnet.latency/1' });
+    let error: MorphnetError | undefined;
+    try {
+      resolveHardware('wasm-2t', { 'wasm-2t': { table: path } });
+    } catch (caught) {
+      error = caught as MorphnetError;
+    }
+    expect(error?.exitCode).toBe(2);
+    expect(error?.message).toBe(
+      `hardware wasm-2t: latency table ${path} has format "morphnet.latency/1", sampled without the kernels' width classes (a width off the kernels' tiles was priced as if on them); this morphnet reads "morphnet.latency/2"`,
+    );
+    expect(error?.hint).toBe(`measure it again: morphnet latency -m tiny --backend wasm --threads 2 --batch 1 -o ${path}`);
+  });
 });

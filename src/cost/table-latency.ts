@@ -12,9 +12,10 @@ export function remeasureCommand(table: Pick<LatencyTable, 'model' | 'backend' |
 }
 
 /**
- * Latency read from a measured table: each layer's time interpolated at its widths, plus the
- * table's overhead once; the regularizer weights are the table's slopes at the current widths
- * (`latencySlopes`): per input channel on the input's channels, per output channel on the
+ * Latency read from a measured table: each layer's time interpolated at its widths within their
+ * kernel-path classes, plus the table's overhead once; the regularizer weights are the table's
+ * slopes at the current widths (`latencySlopes`: the slope of the width's own class, never the
+ * jump to the next): per input channel on the input's channels, per output channel on the
  * output's. Any layer of the costed network must be in the table with the same class and
  * spatial shapes (its widths may differ: a narrower or wider structure of the measured model).
  */

@@ -45,4 +45,23 @@ describe('measureLatencyTable', () => {
     expect(table.overheadMs).toBeCloseTo(table.whole.medianMs - table.layersMs, 12);
     expect({ backend: table.backend, batch: table.batch, model: table.model }).toEqual({ backend: 'cpu', batch: 1, model: 'tiny' });
   });
+
+  it("on wasm, a convolution's axes are also sampled in each kernel-path class they can reach, and the table names the rules", () => {
+    // conv1: 16 1x1 filters on the image; conv2: 16 1x1 filters on conv1's; timed on cpu, labelled wasm (the label picks the rules).
+    const x = tf.input({ shape: [4, 4, 3], name: 'input' });
+    const conv1 = tf.layers.conv2d({ name: 'conv1', filters: 16, kernelSize: 1 }).apply(x) as tf.SymbolicTensor;
+    const conv2 = tf.layers.conv2d({ name: 'conv2', filters: 16, kernelSize: 1 }).apply(conv1) as tf.SymbolicTensor;
+    const pool = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(conv2) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: x, outputs: tf.layers.dense({ name: 'fc', units: 2 }).apply(pool) as tf.SymbolicTensor });
+    const analysis = analyzeChannels(buildLayerGraph(model));
+    const table = measureLatencyTable(model, analysis, { modelName: 'two-convs', backend: 'wasm', batch: 1, widthSamples: 3, protocol: { warmup: 1, warmupMs: 0, repeats: 1, minSampleMs: 0 } });
+    const layers = Object.fromEntries(table.layers.map((l) => [l.name, { inputWidths: l.inputWidths, outputWidths: l.outputWidths, widthRules: l.widthRules }]));
+    // 3 samples of 16: 8, 16, 24, all whole tiles of 8. conv1 reduces the image's 3 channels: every result
+    // width runs XNNPACK, one class, nothing added. conv2: results unaligned below 32 (XNNPACK): nearest to
+    // 8, 16, 24 are 7, 15, 23 -> the middle, 15; reductions below 8 (XNNPACK): 7.
+    expect(layers.conv1).toEqual({ inputWidths: [3], outputWidths: [8, 16, 24], widthRules: { output: 'conv-result' } });
+    expect(layers.conv2).toEqual({ inputWidths: [7, 8, 16, 24], outputWidths: [8, 15, 16, 24], widthRules: { input: 'conv-reduction', output: 'conv-result' } });
+    expect(layers.fc).toEqual({ inputWidths: [8, 16, 24], outputWidths: [2], widthRules: undefined });
+    model.dispose();
+  });
 });

@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
+import { widthRulesFor } from '../backend/wasm-kernels/kernel-paths.js';
 import { graphFingerprint } from '../cost/graph-fingerprint.js';
 import { INTERPOLATION, interpolateLatency, LATENCY_TABLE_FORMAT, type LatencyTable, type LatencyTableLayer, type Timing } from '../cost/latency-table.js';
 import type { ChannelAnalysis } from '../graph/channel-groups.js';
 import { handlerFor } from '../graph/handlers/registry.js';
 import { channelCount, type GraphNode } from '../graph/types.js';
 import { probeLayer } from './layer-probe.js';
-import { sampleWidths } from './sample-widths.js';
-import { timeRuns, type TimingProtocol } from './timing.js';
+import { sampleWidths, widthsForClasses } from './sample-widths.js';
+import { sampleRuns, summarizeSamples, timeRuns, type TimingProtocol } from './timing.js';
 
 export interface MeasureOptions {
   /** The model spec, recorded in the table (`zoo:cnn`, a path). */
@@ -46,15 +47,19 @@ function timeProbe(node: GraphNode, inputChannels: number[], options: MeasureOpt
 }
 
 /**
- * A FLOP layer (conv, depthwise, dense) on the grid of its input and output widths; an axis
- * whose channels are fixed, or a depthwise output (it follows the input), has one sample.
+ * A FLOP layer (conv, depthwise, dense) on the grid of its input and output widths, each axis
+ * sampled in every kernel-path class it can reach (`widthsForClasses`); an axis whose channels
+ * are fixed, or a depthwise output (it follows the input), has one sample.
  */
 function gridPoints(node: GraphNode, analysis: ChannelAnalysis, options: MeasureOptions): Point[] {
   const seedIn = channelCount(node.inputShapes[0]);
   const seedOut = channelCount(node.outputShape);
-  const inWidths = allFixed(analysis, node.inputs[0]) ? [seedIn] : sampleWidths(seedIn, options.widthSamples);
+  const rules = widthRulesFor(options.backend, node.className);
+  const inputFixed = allFixed(analysis, node.inputs[0]);
   const ownsOutput = Boolean(handlerFor(node.className)?.ownsChannels) && !allFixed(analysis, node.id);
-  const outWidths = ownsOutput ? sampleWidths(seedOut, options.widthSamples) : [seedOut];
+  // A fixed axis stays at the seed's width, which can decide the other's classes (a 1-channel image: every result width runs XNNPACK).
+  const inWidths = inputFixed ? [seedIn] : widthsForClasses(sampleWidths(seedIn, options.widthSamples), rules.input, ownsOutput ? undefined : seedOut);
+  const outWidths = ownsOutput ? widthsForClasses(sampleWidths(seedOut, options.widthSamples), rules.output, inputFixed ? seedIn : undefined) : [seedOut];
   const otherInputs = node.inputShapes.slice(1).map(channelCount);
   return inWidths.flatMap((inWidth) =>
     outWidths.map((outWidth) => ({ inWidth, outWidth, timing: timeProbe(node, [inWidth, ...otherInputs], options, ownsOutput ? outWidth : undefined).timing })),
@@ -80,11 +85,13 @@ function scaledPoints(node: GraphNode, analysis: ChannelAnalysis, options: Measu
   return points.sort((a, b) => a.outWidth - b.outWidth);
 }
 
-/** Arranges timed points as the table's grid (rows: input widths, columns: output widths). */
-function tableLayer(node: GraphNode, points: Point[]): LatencyTableLayer {
+/** Arranges timed points as the table's grid (rows: input widths, columns: output widths), with the width rules of the axes sampled along them. */
+function tableLayer(node: GraphNode, points: Point[], backend: string): LatencyTableLayer {
   const inputWidths = [...new Set(points.map((p) => p.inWidth))].sort((a, b) => a - b);
   const outputWidths = [...new Set(points.map((p) => p.outWidth))].sort((a, b) => a - b);
   const at = (inWidth: number, outWidth: number) => points.find((p) => p.inWidth === inWidth && p.outWidth === outWidth)!.timing;
+  const { input, output } = widthRulesFor(backend, node.className);
+  const widthRules = { ...(input && inputWidths.length > 1 ? { input } : {}), ...(output && outputWidths.length > 1 ? { output } : {}) };
   return {
     name: node.id,
     className: node.className,
@@ -94,38 +101,49 @@ function tableLayer(node: GraphNode, points: Point[]): LatencyTableLayer {
     outputWidths,
     medianMs: inputWidths.map((i) => outputWidths.map((o) => at(i, o).medianMs)),
     iqrMs: inputWidths.map((i) => outputWidths.map((o) => at(i, o).iqrMs)),
+    ...(Object.keys(widthRules).length > 0 ? { widthRules } : {}),
   };
 }
 
 /** How long the model runs untimed before the first layer is timed. */
 const PROCESS_WARMUP_MS = 1000;
 
-/** The whole model's inference at its own widths. */
-export function timeModel(model: tf.LayersModel, batch: number, protocol: TimingProtocol): Timing {
+/**
+ * Samples of the whole model's inference at its own widths (`sampleRuns`), on random inputs of
+ * `batch` examples run as one batch (predict would otherwise split them into batches of 32).
+ */
+export function sampleModel(model: tf.LayersModel, batch: number, protocol: TimingProtocol): number[] {
   const inputs = model.inputs.map((input) => tf.randomNormal([batch, ...input.shape.slice(1).map(Number)]));
   try {
-    return timeRuns(() => tf.dispose(model.predict(inputs.length === 1 ? inputs[0] : inputs)), protocol);
+    return sampleRuns(() => tf.dispose(model.predict(inputs.length === 1 ? inputs[0] : inputs, { batchSize: batch })), protocol);
   } finally {
     tf.dispose(inputs);
   }
 }
 
+/** The whole model's inference at its own widths: median and interquartile range. */
+export function timeModel(model: tf.LayersModel, batch: number, protocol: TimingProtocol): Timing {
+  return summarizeSamples(sampleModel(model, batch, protocol));
+}
+
 /**
  * `morphnet latency`: times the whole model and every layer (one fresh layer per sampled width,
- * on random inputs) on the active backend, and returns the latency table. The overhead is the
+ * on random inputs) on the active backend, and returns the latency table. The whole model is
+ * timed before and after the layers, its samples pooled (a drift while the layers were timed
+ * widens its interquartile range instead of moving the median to one end). The overhead is the
  * whole model's median minus the sum of the layers' medians at the seed's widths.
  */
 export function measureLatencyTable(model: tf.LayersModel, analysis: ChannelAnalysis, options: MeasureOptions, events: MeasureEvents = {}): LatencyTable {
   // The first inferences of a process are slow (JIT, kernel set-up): run the model a while before timing anything.
-  timeModel(model, options.batch, { ...options.protocol, warmupMs: PROCESS_WARMUP_MS, repeats: 1 });
+  const before = sampleModel(model, options.batch, { ...options.protocol, warmupMs: PROCESS_WARMUP_MS });
   const nodes = analysis.graph.nodes.filter((node) => node.className !== 'InputLayer');
   const layers = nodes.map((node, index) => {
     events.layer?.(index, nodes.length, node.id);
     const points = handlerFor(node.className)?.macTerms ? gridPoints(node, analysis, options) : scaledPoints(node, analysis, options);
-    return tableLayer(node, points);
+    return tableLayer(node, points, options.backend);
   });
   events.layer?.(nodes.length, nodes.length, '');
-  const whole = timeModel(model, options.batch, options.protocol);
+  const whole = summarizeSamples([...before, ...sampleModel(model, options.batch, options.protocol)]);
   const layersMs = layers.reduce((sum, layer, i) => sum + interpolateLatency(layer, channelCount(nodes[i].inputShapes[0]), channelCount(nodes[i].outputShape)), 0);
   return {
     format: LATENCY_TABLE_FORMAT,

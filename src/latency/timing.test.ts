@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sampleWidths } from './sample-widths.js';
-import { summarizeSamples, timeRuns } from './timing.js';
+import { quartilesOf, summarizeSamples, timeRuns } from './timing.js';
 
 describe('timing statistics', () => {
   it('median and interquartile range, linear between neighbours', () => {
@@ -8,6 +8,13 @@ describe('timing statistics', () => {
     expect(summarizeSamples([10, 3, 1, 4, 2])).toEqual({ medianMs: 3, iqrMs: 4 - 2 });
     // Sorted 1 2 3 4: median at position 1.5 -> 2.5; quartiles at 0.75 -> 1.75 and 2.25 -> 3.25.
     expect(summarizeSamples([4, 1, 3, 2])).toEqual({ medianMs: 2.5, iqrMs: 3.25 - 1.75 });
+  });
+
+  it('quartiles: the median and the 25th and 75th percentiles', () => {
+    // Sorted 1 2 3 4 10: positions 1, 2, 3 of 0..4.
+    expect(quartilesOf([10, 3, 1, 4, 2])).toEqual({ medianMs: 3, p25Ms: 2, p75Ms: 4 });
+    // Sorted 1 2 3 4: positions 0.75, 1.5, 2.25 -> 1.75, 2.5, 3.25.
+    expect(quartilesOf([4, 1, 3, 2])).toEqual({ medianMs: 2.5, p25Ms: 1.75, p75Ms: 3.25 });
   });
 
   it('runs the warm-up and every repeat (a fast run is timed many times per sample)', () => {

@@ -20,17 +20,31 @@ function quantile(sorted: number[], q: number): number {
   return sorted[low] + (position - low) * (sorted[high] - sorted[low]);
 }
 
+/** Median and quartiles of samples, in ms. */
+export interface SampleQuartiles {
+  medianMs: number;
+  p25Ms: number;
+  p75Ms: number;
+}
+
+/** The median and the first and third quartiles, linear between neighbours. */
+export function quartilesOf(samples: number[]): SampleQuartiles {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { medianMs: quantile(sorted, 0.5), p25Ms: quantile(sorted, 0.25), p75Ms: quantile(sorted, 0.75) };
+}
+
 /** Median and interquartile range of samples. */
 export function summarizeSamples(samples: number[]): Timing {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { medianMs: quantile(sorted, 0.5), iqrMs: quantile(sorted, 0.75) - quantile(sorted, 0.25) };
+  const { medianMs, p25Ms, p75Ms } = quartilesOf(samples);
+  return { medianMs, iqrMs: p75Ms - p25Ms };
 }
 
 /**
- * Times a synchronous run: warm-up runs discarded (the last one also sizes the samples), then
- * `repeats` samples, each the mean of as many back-to-back runs as span `minSampleMs`.
+ * Times a synchronous run and returns the samples: warm-up runs discarded (the last one also
+ * sizes the samples), then `repeats` samples, each the mean of as many back-to-back runs as span
+ * `minSampleMs`.
  */
-export function timeRuns(run: () => void, protocol: TimingProtocol): Timing {
+export function sampleRuns(run: () => void, protocol: TimingProtocol): number[] {
   let lastMs = 0;
   const warmupStart = performance.now();
   for (let i = 0; i < Math.max(1, protocol.warmup) || performance.now() - warmupStart < protocol.warmupMs; i++) {
@@ -45,5 +59,10 @@ export function timeRuns(run: () => void, protocol: TimingProtocol): Timing {
     for (let k = 0; k < runsPerSample; k++) run();
     samples.push((performance.now() - start) / runsPerSample);
   }
-  return summarizeSamples(samples);
+  return samples;
+}
+
+/** Times a synchronous run (`sampleRuns`): the median of the samples and their interquartile range. */
+export function timeRuns(run: () => void, protocol: TimingProtocol): Timing {
+  return summarizeSamples(sampleRuns(run, protocol));
 }

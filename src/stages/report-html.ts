@@ -2,7 +2,7 @@ import { formatSi } from '../config/si-number.js';
 import { writeFileAtomic } from '../run-dir/atomic.js';
 import { runDirLayout } from '../run-dir/run-dir.js';
 import { stageCommand } from '../run-dir/stage-commands.js';
-import type { Report, ReportLayer, ReportStage } from './report.js';
+import { formatMs, latencyColumns, latencyComparison, type LatencyColumn, type Report, type ReportLayer, type ReportStage } from './report.js';
 import { escapeHtml } from './html-escape.js';
 
 const isMeasured = (value: number | null | undefined): value is number => typeof value === 'number' && Number.isFinite(value);
@@ -78,6 +78,13 @@ function stageError(stage: ReportStage): string | undefined {
   return error === undefined || error === null || error === '' ? undefined : String(error);
 }
 
+/** MorphNet against the uniform baseline in measured inference time, when both were timed alike. */
+function latencyLine(report: Report): string {
+  const timed = latencyComparison(report);
+  if (!timed) return '';
+  return `<p class="comparison latency-comparison">MorphNet <strong>${formatMs(timed.morphnetMs)}</strong> vs uniform <strong>${formatMs(timed.baselineMs)}</strong> measured inference (batch ${timed.batch}, ${escapeHtml(timed.on)})</p>`;
+}
+
 /** The sentence a reader comes for: MorphNet against the uniform baseline at the same budget. */
 function comparisonLine(report: Report): string {
   const c = report.comparison;
@@ -137,18 +144,26 @@ function problems(report: Report): string {
 function headline(report: Report): string {
   const context = [`run ${escapeHtml(report.runDir)}`, report.backend ? `backend ${escapeHtml(report.backend)}` : '', report.hardware ? `hardware ${escapeHtml(report.hardware)}` : ''].filter(Boolean);
   return `<header id="headline"><h1>morphnet report: ${escapeHtml(report.model)}</h1><p class="context">${context.join(' &middot; ')}</p>
-${comparisonLine(report)}${resourceSummary(report)}${problems(report)}</header>`;
+${comparisonLine(report)}${latencyLine(report)}${resourceSummary(report)}${problems(report)}</header>`;
 }
 
 // ---------------------------------------------------------------- stages
 
+/** A latency cell: the ms, and where the figure comes from as its tooltip; blank for a stage without one. */
+function latencyCell(column: LatencyColumn, stage: ReportStage): string {
+  const ms = column.msOf(stage);
+  return isMeasured(ms) ? `<td class="latency" title="${escapeHtml(column.sourceOf(stage) ?? '')}">${formatMs(ms)}</td>` : '<td></td>';
+}
+
 function stageTable(report: Report): string {
   const multiplierCell = (multiplier: number | undefined) => (isMeasured(multiplier) ? multiplier.toFixed(3) : '');
+  const latency = latencyColumns(report);
   const rows = report.stages.map(
     (s) =>
-      `<tr><td>${escapeHtml(s.name)}</td><td class="status-${escapeHtml(s.status.replace(/\W+/g, '-'))}">${escapeHtml(s.status)}</td><td>${formatSi(s.cost.flops)}</td><td>${formatSi(s.cost.params)}</td><td>${percentCell(s.valAccuracy)}</td><td>${percentCell(s.testAccuracy)}</td><td>${multiplierCell(s.multiplier)}</td></tr>`,
+      `<tr><td>${escapeHtml(s.name)}</td><td class="status-${escapeHtml(s.status.replace(/\W+/g, '-'))}">${escapeHtml(s.status)}</td><td>${formatSi(s.cost.flops)}</td><td>${formatSi(s.cost.params)}</td><td>${percentCell(s.valAccuracy)}</td><td>${percentCell(s.testAccuracy)}</td><td>${multiplierCell(s.multiplier)}</td>${latency.map((c) => latencyCell(c, s)).join('')}</tr>`,
   );
-  return `<table id="stages"><thead><tr><th>stage</th><th>status</th><th>FLOPs</th><th>params</th><th>val acc</th><th>test acc</th><th>multiplier</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  const latencyHeads = latency.map((c) => `<th>${escapeHtml(c.label)}</th>`).join('');
+  return `<table id="stages"><thead><tr><th>stage</th><th>status</th><th>FLOPs</th><th>params</th><th>val acc</th><th>test acc</th><th>multiplier</th>${latencyHeads}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 // ---------------------------------------------------------------- charts

@@ -6,7 +6,10 @@ import { resolveConfig } from '../config/load.js';
 import type { Manifest } from '../run-dir/run-dir.js';
 import type { TrainedModel } from '../run-dir/trained-model.js';
 import type { ExpandedStructure, StructureCost, StructureFile } from '../structure/structure-file.js';
-import { assembleReport, needsSeed, reportStage, type ReportInputs } from './report.js';
+import { INFERENCE_LATENCY_FORMAT, type InferenceLatencyFile, type PredictedMeasurement, type TimedModel } from '../latency/inference-latency-file.js';
+import { renderReportTable } from '../cli/render-report.js';
+import { renderHtmlReport } from './report-html.js';
+import { assembleReport, latencyColumns, latencyComparison, needsSeed, reportStage, type ReportInputs } from './report.js';
 
 /**
  * A two-layer network as its structure files describe it (no model anywhere):
@@ -129,6 +132,98 @@ describe('assembleReport: the report from the files, pure', () => {
   });
 });
 
+/**
+ * Latency files as retrain writes them, on wasm with 2 threads at batch 1 and the training batch 32:
+ *   seed 2 ms / 40 ms, retrain 1 ms / 20 ms, baseline 1.5 ms / 30 ms (medians),
+ * quartiles 10% either side; a table of the config (wasm-2t, batch 1) predicted batch 1 only.
+ */
+const timing = (batch: number, medianMs: number, predictedMs?: number): PredictedMeasurement => ({
+  batch,
+  backend: 'wasm',
+  threads: 2,
+  medianMs,
+  p25Ms: 0.9 * medianMs,
+  p75Ms: 1.1 * medianMs,
+  repeats: 7,
+  warmup: 3,
+  measuredAt: '2026-01-01T00:02:00.000Z',
+  ...(predictedMs !== undefined ? { predicted: { hardware: 'wasm-2t', table: 'latency/cnn-wasm-2t.json', ms: predictedMs } } : {}),
+});
+const latencyFile = (model: TimedModel, b1: number, b32: number, predictedB1?: number): InferenceLatencyFile => ({
+  format: INFERENCE_LATENCY_FORMAT,
+  model,
+  statistic: 'median of 7 samples after 3 warm-up runs',
+  batch1: timing(1, b1, predictedB1),
+  trainingBatch: timing(32, b32),
+});
+const LATENCY = { seed: latencyFile('seed', 2, 40, 2.2), retrain: latencyFile('retrain', 1, 20, 1.1), baseline: latencyFile('baseline', 1.5, 30, 1.4) };
+
+describe('measured inference latency in the report', () => {
+  it('seed, retrain and baseline carry their measurements; the prediction apart, only where a table gave one', () => {
+    const report = assembleReport(inputs({ latency: { files: LATENCY, warnings: [] } }));
+    const byName = Object.fromEntries(report.stages.map((s) => [s.name, s]));
+    const { predicted: _, ...seedBatch1 } = LATENCY.seed.batch1;
+    expect(byName.seed.measuredLatency).toEqual({ batch1: seedBatch1, trainingBatch: LATENCY.seed.trainingBatch });
+    expect(byName.seed.predictedLatency).toEqual({ batch1: { hardware: 'wasm-2t', table: 'latency/cnn-wasm-2t.json', ms: 2.2 } });
+    expect([byName.retrain.measuredLatency?.batch1.medianMs, byName.baseline.measuredLatency?.trainingBatch.medianMs]).toEqual([1, 30]);
+    // shrink and expand are not models that were timed.
+    expect([byName.shrink.measuredLatency, byName.expand.measuredLatency]).toEqual([undefined, undefined]);
+    // Without a prediction there is no predictedLatency at all.
+    const unpredicted = assembleReport(inputs({ latency: { files: { retrain: latencyFile('retrain', 1, 20) }, warnings: [] } }));
+    expect(unpredicted.stages.find((s) => s.name === 'retrain')).not.toHaveProperty('predictedLatency');
+  });
+
+  it('columns: latency b1, predicted b1, latency b32 (no table at 32: no predicted b32), only when something was timed', () => {
+    const report = assembleReport(inputs({ latency: { files: LATENCY, warnings: [] } }));
+    const columns = latencyColumns(report);
+    expect(columns.map((c) => c.label)).toEqual(['latency b1', 'predicted b1', 'latency b32']);
+    // Rows seed, shrink, expand, retrain, baseline.
+    expect(columns.map((c) => report.stages.map((s) => c.msOf(s)))).toEqual([
+      [2, undefined, undefined, 1, 1.5],
+      [2.2, undefined, undefined, 1.1, 1.4],
+      [40, undefined, undefined, 20, 30],
+    ]);
+    // 0.9 * 2 = 1.8 and 1.1 * 2 = 2.2.
+    expect(columns[0].sourceOf(report.stages[0])).toBe('median of 7 samples on wasm 2 threads, batch 1; quartiles 1.8 ms to 2.2 ms; measured 2026-01-01T00:02:00.000Z');
+    expect(columns[1].sourceOf(report.stages[0])).toBe('predicted by hardware wasm-2t: latency/cnn-wasm-2t.json');
+    expect(latencyColumns(assembleReport(inputs()))).toEqual([]);
+  });
+
+  it('the comparison: MorphNet against uniform at batch 1, when both were timed on the same backend and threads', () => {
+    expect(latencyComparison(assembleReport(inputs({ latency: { files: LATENCY, warnings: [] } })))).toEqual({ morphnetMs: 1, baselineMs: 1.5, batch: 1, on: 'wasm 2 threads' });
+    const elsewhere = { ...LATENCY.baseline, batch1: { ...LATENCY.baseline.batch1, threads: 1 } };
+    expect(latencyComparison(assembleReport(inputs({ latency: { files: { ...LATENCY, baseline: elsewhere }, warnings: [] } })))).toBeUndefined();
+    expect(latencyComparison(assembleReport(inputs({ latency: { files: { seed: LATENCY.seed, retrain: LATENCY.retrain }, warnings: [] } })))).toBeUndefined();
+  });
+});
+
+describe('measured inference latency, rendered', () => {
+  const report = assembleReport(inputs({ latency: { files: LATENCY, warnings: [] } }));
+
+  it('the terminal stage table gets the latency columns (ms, median) and the comparison line', () => {
+    const text = renderReportTable(report);
+    const cells = (start: string) => text.split('\n').find((line) => line.startsWith(`│ ${start} `))!.split('│').slice(1, -1).map((cell) => cell.trim());
+    expect(cells('stage')).toEqual(['stage', 'status', 'FLOPs', 'params', 'val acc', 'test acc', 'multiplier', 'latency b1', 'predicted b1', 'latency b32']);
+    expect(cells('seed')).toEqual(['seed', 'complete', '1k', '90', '', '', '', '2 ms', '2.2 ms', '40 ms']);
+    expect(cells('baseline').slice(-3)).toEqual(['1.5 ms', '1.4 ms', '30 ms']);
+    expect(text).toContain('MorphNet 1 ms vs uniform 1.5 ms (measured inference, batch 1, wasm 2 threads)');
+    // Nothing timed: no latency columns, no latency line.
+    const untimed = renderReportTable(assembleReport(inputs()));
+    expect(untimed).not.toContain('latency b1');
+    expect(untimed).not.toContain('measured inference');
+  });
+
+  it('the HTML stage table has the same columns, each cell saying where its figure comes from', () => {
+    const html = renderHtmlReport(report);
+    const table = html.slice(html.indexOf('<table id="stages">'), html.indexOf('</table>', html.indexOf('<table id="stages">')));
+    expect(table).toContain('<th>multiplier</th><th>latency b1</th><th>predicted b1</th><th>latency b32</th></tr>');
+    expect(table).toContain('<td class="latency" title="predicted by hardware wasm-2t: latency/cnn-wasm-2t.json">1.4 ms</td>');
+    expect(table).toContain('title="median of 7 samples on wasm 2 threads, batch 32; quartiles 27 ms to 33 ms; measured 2026-01-01T00:02:00.000Z">30 ms</td>');
+    expect(html).toContain('MorphNet <strong>1 ms</strong> vs uniform <strong>1.5 ms</strong> measured inference (batch 1, wasm 2 threads)');
+    expect(renderHtmlReport(assembleReport(inputs()))).not.toContain('latency b1');
+  });
+});
+
 describe('reportStage: files in, report.json out, no model', () => {
   it('reports a run dir that has no seed model at all, never starting a backend', async () => {
     const root = mkdtempSync(join(tmpdir(), 'morphnet-report-'));
@@ -144,10 +239,17 @@ describe('reportStage: files in, report.json out, no model', () => {
     write('expand/structure.json', EXPANDED);
     write('retrain/result.json', trained('retrain', 0.75, 700, 2));
     write('baseline/result.json', trained('baseline', 0.7, 690, 0.8));
+    write('seed/latency.json', LATENCY.seed);
+    write('retrain/latency.json', LATENCY.retrain);
+    write('baseline/latency.json', '{"format": "morphnet.inference-latency/0"}');
     const backends: unknown[] = [];
     const report = await reportStage(root, { backend: (choice) => backends.push(choice) });
     expect(backends).toEqual([]);
     expect(report.stages.map((s) => s.name)).toEqual(['seed', 'shrink', 'expand', 'retrain', 'baseline']);
     expect(report.layers[0].expandedFlopsShare).toBe(300 / 700);
+    expect(report.stages.map((s) => s.measuredLatency?.trainingBatch.medianMs)).toEqual([40, undefined, undefined, 20, undefined]);
+    expect(report.warnings).toEqual([
+      `${join(root, 'baseline/latency.json')} is not an inference latency file (expected format "morphnet.inference-latency/1" with batch1 and trainingBatch timings); its latency is left out`,
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { BackendChoice } from '../backend/select.js';
 import type { MorphnetConfig } from '../config/schema.js';
+import { readInferenceLatency, type InferenceLatencyFile, type LatencyMeasurement, type LatencyPrediction, type PredictedMeasurement, type TimedModel } from '../latency/inference-latency-file.js';
 import { writeJsonAtomic } from '../run-dir/atomic.js';
 import type { Manifest, StageRecord } from '../run-dir/run-dir.js';
 import type { TrainedModel } from '../run-dir/trained-model.js';
@@ -39,6 +40,10 @@ export interface ReportStage {
   goal?: { text: string; finalLambda: number };
   /** Why a failed or interrupted stage stopped, as run.json records it. */
   error?: string;
+  /** seed, retrain, baseline: whole-model inference timed after retrain trained (`<model>/latency.json`), at batch 1 and the training batch. */
+  measuredLatency?: { batch1: LatencyMeasurement; trainingBatch: LatencyMeasurement };
+  /** What a measured table of the config predicts for the same, where one was measured on that backend, threads and batch. */
+  predictedLatency?: { batch1?: LatencyPrediction; trainingBatch?: LatencyPrediction };
 }
 
 /** What report tells the user besides the report; the CLI decides how to show it. */
@@ -126,8 +131,19 @@ export interface ReportInputs {
   retrain?: TrainedModel;
   baseline?: TrainedModel;
   metrics: MetricsRead;
+  /** `<model>/latency.json` of the models that were timed, and what was wrong with unreadable ones. */
+  latency?: { files: Partial<Record<TimedModel, InferenceLatencyFile>>; warnings: string[] };
 }
 
+
+/** The latency files of the seed, retrain and baseline that exist, and a warning for each that cannot be read. */
+function readLatencyFiles(runDir: string): NonNullable<ReportInputs['latency']> {
+  const read = (['seed', 'retrain', 'baseline'] as const).map((model) => ({ model, ...readInferenceLatency(runDir, model) }));
+  return {
+    files: Object.fromEntries(read.flatMap(({ model, file }) => (file ? [[model, file]] : []))),
+    warnings: read.flatMap(({ warning }) => (warning ? [warning] : [])),
+  };
+}
 
 /** Reads what the stages wrote; files only (no model, no tfjs). */
 export function readReportInputs(state: RunState): ReportInputs {
@@ -144,6 +160,7 @@ export function readReportInputs(state: RunState): ReportInputs {
     retrain: readJson<TrainedModel>(paths.stageResult('retrain')),
     baseline: readJson<TrainedModel>(paths.stageResult('baseline')),
     metrics: new MetricsLog(paths.shrinkMetrics).read(),
+    latency: readLatencyFiles(state.root),
   };
 }
 
@@ -194,6 +211,19 @@ function reportLayers(seedFile: StructureFile, shrink: StructureFile | undefined
   }));
 }
 
+const withoutPrediction = ({ predicted: _predicted, ...measurement }: PredictedMeasurement): LatencyMeasurement => measurement;
+
+/** A timed model's measured inference latency and, where a table predicted it, the prediction. */
+function latencyFields(file: InferenceLatencyFile | undefined): Pick<ReportStage, 'measuredLatency' | 'predictedLatency'> {
+  if (!file) return {};
+  const { batch1, trainingBatch } = file;
+  const predictedLatency = { ...(batch1.predicted ? { batch1: batch1.predicted } : {}), ...(trainingBatch.predicted ? { trainingBatch: trainingBatch.predicted } : {}) };
+  return {
+    measuredLatency: { batch1: withoutPrediction(batch1), trainingBatch: withoutPrediction(trainingBatch) },
+    ...(Object.keys(predictedLatency).length > 0 ? { predictedLatency } : {}),
+  };
+}
+
 /** The trained stages: as trained (FLOPs and params counted on the model), or as planned when they did not finish. */
 function trainedStages(inputs: ReportInputs): ReportStage[] {
   const { expand, hardware, manifest } = inputs;
@@ -205,7 +235,7 @@ function trainedStages(inputs: ReportInputs): ReportStage[] {
       // FLOPs and params as counted on the trained model; the roofline latency of its architecture.
       const latency = hardware && expand ? planned().cost.latency : undefined;
       const cost = { flops: trained.cost.flops, params: trained.cost.params, ...(latency !== undefined ? { latency } : {}) };
-      return [{ name, status, cost, ...optionalAccuracies(trained), multiplier: trained.multiplier }];
+      return [{ name, status, cost, ...optionalAccuracies(trained), multiplier: trained.multiplier, ...latencyFields(inputs.latency?.files[name]) }];
     }
     // A trained stage that started but did not finish has no result.json; run.json says what happened to it.
     const record = manifest.stages[name];
@@ -224,12 +254,13 @@ export function assembleReport(inputs: ReportInputs): Report {
   if (!seedFile?.layers || !seedFile.seedCost) throw new Error(`${inputs.runDir}: the structure files carry no per-layer costs; cost them from the seed first (costedFromSeed)`);
   const status = (stage: keyof Manifest['stages']) => manifest.stages[stage]?.status ?? 'not run';
   const stages: ReportStage[] = [
-    { name: 'seed', status: 'complete', cost: stageCost(seedFile.seedCost, hardware) },
+    { name: 'seed', status: 'complete', cost: stageCost(seedFile.seedCost, hardware), ...latencyFields(inputs.latency?.files.seed) },
     ...(shrink ? [{ name: 'shrink' as const, status: status('shrink'), cost: stageCost(shrink.cost, hardware), ...optionalAccuracies({ valAccuracy: inputs.shrinkResult?.valAccuracy }), ...shrinkGoal(inputs.shrinkResult) }] : []),
     ...(expand ? [{ name: 'expand' as const, status: status('expand'), cost: stageCost(expand.cost, hardware), multiplier: expand.multiplier }] : []),
     ...trainedStages(inputs),
   ];
   const compared = retrain && baseline ? comparedAccuracy(retrain, baseline) : undefined;
+  const warnings = [...inputs.metrics.warnings, ...(inputs.latency?.warnings ?? [])];
   return {
     format: 'morphnet.report/1',
     runDir: inputs.runDir,
@@ -249,8 +280,70 @@ export function assembleReport(inputs: ReportInputs): Report {
         }
       : {}),
     shrinkCurve: shrinkCurve(inputs.metrics.records),
-    ...(inputs.metrics.warnings.length ? { warnings: inputs.metrics.warnings } : {}),
+    ...(warnings.length ? { warnings } : {}),
   };
+}
+
+// ---------------------------------------------------------------- latency, as the renderers show it
+
+/** Milliseconds to 3 significant digits: `0.412 ms`, `12.3 ms`, `1230 ms`. */
+export const formatMs = (ms: number) => `${Number(ms.toPrecision(3))} ms`;
+
+/** `wasm 2 threads`, `tensorflow`: where a measurement was taken. */
+export const describeBackend = (m: Pick<LatencyMeasurement, 'backend' | 'threads'>) => (m.threads ? `${m.backend} ${m.threads} thread${m.threads === 1 ? '' : 's'}` : m.backend);
+
+/** A latency column of the stage table: its heading, each stage's ms, and where that figure comes from (a tooltip). */
+export interface LatencyColumn {
+  label: string;
+  msOf(stage: ReportStage): number | undefined;
+  sourceOf(stage: ReportStage): string | undefined;
+}
+
+type BatchKey = 'batch1' | 'trainingBatch';
+
+const describeMeasurement = (m: LatencyMeasurement) =>
+  `median of ${m.repeats} samples on ${describeBackend(m)}, batch ${m.batch}; quartiles ${formatMs(m.p25Ms)} to ${formatMs(m.p75Ms)}; measured ${m.measuredAt}`;
+
+/** A stage's measured and predicted columns at one batch; a stage timed at another batch has none there. */
+function batchColumns(report: Report, key: BatchKey, batch: number): LatencyColumn[] {
+  const measured = (stage: ReportStage) => (stage.measuredLatency?.[key].batch === batch ? stage.measuredLatency[key] : undefined);
+  const predicted = (stage: ReportStage) => (measured(stage) ? stage.predictedLatency?.[key] : undefined);
+  const measuredColumn: LatencyColumn = {
+    label: `latency b${batch}`,
+    msOf: (stage) => measured(stage)?.medianMs,
+    sourceOf: (stage) => {
+      const m = measured(stage);
+      return m && describeMeasurement(m);
+    },
+  };
+  const predictedColumn: LatencyColumn = {
+    label: `predicted b${batch}`,
+    msOf: (stage) => predicted(stage)?.ms,
+    sourceOf: (stage) => {
+      const p = predicted(stage);
+      return p && `predicted by hardware ${p.hardware}: ${p.table}`;
+    },
+  };
+  return [measuredColumn, ...(report.stages.some(predicted) ? [predictedColumn] : [])];
+}
+
+/**
+ * The stage table's latency columns, only when some stage was timed: per batch (1, then the
+ * training batch when it is another), the measured median and, when some stage has one, the
+ * table's prediction beside it.
+ */
+export function latencyColumns(report: Report): LatencyColumn[] {
+  const timed = report.stages.find((stage) => stage.measuredLatency)?.measuredLatency;
+  if (!timed) return [];
+  const trainingBatch = timed.trainingBatch.batch;
+  return [...batchColumns(report, 'batch1', 1), ...(trainingBatch !== 1 ? batchColumns(report, 'trainingBatch', trainingBatch) : [])];
+}
+
+/** MorphNet against the uniform baseline in measured inference time at batch 1, when both were timed on the same backend and threads. */
+export function latencyComparison(report: Report): { morphnetMs: number; baselineMs: number; batch: number; on: string } | undefined {
+  const [morphnet, baseline] = (['retrain', 'baseline'] as const).map((name) => report.stages.find((stage) => stage.name === name)?.measuredLatency?.batch1);
+  if (!morphnet || !baseline || describeBackend(morphnet) !== describeBackend(baseline)) return undefined;
+  return { morphnetMs: morphnet.medianMs, baselineMs: baseline.medianMs, batch: morphnet.batch, on: describeBackend(morphnet) };
 }
 
 /**

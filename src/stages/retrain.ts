@@ -1,11 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import type { BackendChoice } from '../backend/select.js';
+import { activeBackend, type BackendChoice } from '../backend/select.js';
 import type { MorphnetConfig } from '../config/schema.js';
 import { countModel } from '../cost/count-model.js';
 import { loadDataset } from '../data/load.js';
 import { runDirError } from '../errors.js';
-import { saveModel } from '../model/load.js';
+import { inferenceLatencyPath, readInferenceLatency, type TimedModel } from '../latency/inference-latency-file.js';
+import { measuredWith, measureInference, type InferenceSetting } from '../latency/measure-inference.js';
+import { tablePredictor, tablesForBackend } from '../latency/table-prediction.js';
+import { loadModel, saveModel } from '../model/load.js';
 import { seedClassNames, writeTrainedMetadata } from '../model/teachable-machine.js';
 import { writeJsonAtomic } from '../run-dir/atomic.js';
 import { RunDir, runDirLayout, type Stage } from '../run-dir/run-dir.js';
@@ -16,7 +20,8 @@ import { RunState, type RunSeed } from '../run-state/run-state.js';
 import { initFromShrink } from '../run-state/seed.js';
 import { StructureCosting } from '../structure/cost-of.js';
 import { structureFile, structureOfFile, type ExpandedStructure, type UniformStructure } from '../structure/structure-file.js';
-import { widthsOf, type Structure } from '../structure/structure.js';
+import { seedStructure, widthsOf, type Structure } from '../structure/structure.js';
+import type { GroupWidths } from '../structure/width-multiplier.js';
 import { uniformStructure } from '../structure/uniform-baseline.js';
 import { rebuildModel } from '../surgery/rebuild.js';
 import { evaluate, measuredAccuracy, optionalValAccuracy, type Evaluation } from '../train/evaluate.js';
@@ -148,6 +153,34 @@ async function trainStage(
   return result;
 }
 
+/** How the run's models are timed, per model's widths: on the backend they trained on, predicted by the config's tables measured there. */
+function inferenceSetting(config: MorphnetConfig, seed: RunSeed): (widths: GroupWidths) => InferenceSetting {
+  const backend = activeBackend();
+  if (!backend) throw new Error('retrain: no tfjs backend is active after loading the seed');
+  const tables = tablesForBackend(config.hardware, backend.name, backend.threads);
+  return (widths) => ({ backend: backend.name, threads: backend.threads, trainingBatch: config.data.batchSize, predict: tablePredictor(tables, seed.analysis, widths) });
+}
+
+/** Times a model's inference and writes `<model>/latency.json`. */
+function writeInferenceLatency(runDir: string, timed: TimedModel, model: tf.LayersModel, setting: InferenceSetting): void {
+  writeJsonAtomic(inferenceLatencyPath(runDir, timed), measureInference(model, timed, setting));
+}
+
+/** Times the seed (seed/latency.json) unless it was timed on this backend, threads and training batch already. */
+function timeSeed(runDir: string, seed: RunSeed, setting: InferenceSetting): void {
+  if (!measuredWith(readInferenceLatency(runDir, 'seed').file, setting)) writeInferenceLatency(runDir, 'seed', seed.model, setting);
+}
+
+/**
+ * The result of a stage that stopped after it trained and saved its model but before it was
+ * timed: its saved model is timed on resume, not trained again.
+ */
+async function trainedBefore(run: RunDir, stage: Stage): Promise<{ result: TrainedModel; model: tf.LayersModel } | undefined> {
+  const [resultPath, modelPath] = [run.paths.stageResult(stage), join(run.paths.stageModel(stage), 'model.json')];
+  if (!existsSync(resultPath) || !existsSync(modelPath)) return undefined;
+  return { result: JSON.parse(readFileSync(resultPath, 'utf8')), model: await loadModel({ path: modelPath }) };
+}
+
 /**
  * `morphnet retrain`: builds the expanded structure with fresh weights (width-0 groups remove
  * their branch), trains it without the regularizer with a schedule, evaluates and saves a model
@@ -166,7 +199,9 @@ export async function retrainStage(request: RetrainRequest, events: RetrainEvent
 
   const run = RunDir.open(request.runDir, request.toolVersion);
   const result: RetrainResult = { runDir: run.root };
+  let seedTimed = false;
   try {
+    const timing = inferenceSetting(config, seed);
     for (const stage of stages) {
       if (run.stageStatus(stage) === 'complete' && !request.force) {
         const done = run.paths.stageResult(stage);
@@ -179,12 +214,16 @@ export async function retrainStage(request: RetrainRequest, events: RetrainEvent
         if (removed.length > 0) events.removed?.(stage, removed);
       }
       const { structure, multiplier } = stage === 'retrain' ? expanded : planBaseline(state, seed, expandedFile, run);
-      const model = await rebuildModel(seed.model, analysis, widthsOf(structure), config.seed);
-      if (stage === 'retrain' && (request.init ?? config.retrain.init) === 'pruned') {
+      const earlier = await trainedBefore(run, stage);
+      const model = earlier?.model ?? (await rebuildModel(seed.model, analysis, widthsOf(structure), config.seed));
+      if (!earlier && stage === 'retrain' && (request.init ?? config.retrain.init) === 'pruned') {
         await initFromShrink(state, model, structure, `${stageCommand('retrain', run.root)} --init scratch`);
       }
       run.markStage(stage, 'running');
-      result[stage as 'retrain' | 'baseline'] = await trainStage(stage, model, config, run.root, events, { multiplier });
+      result[stage as 'retrain' | 'baseline'] = earlier?.result ?? (await trainStage(stage, model, config, run.root, events, { multiplier }));
+      writeInferenceLatency(run.root, stage as TimedModel, model, timing(widthsOf(structure)));
+      if (!seedTimed) timeSeed(run.root, seed, timing(widthsOf(seedStructure(analysis))));
+      seedTimed = true;
       run.markStage(stage, 'complete');
     }
     return result;

@@ -1,29 +1,19 @@
 import { util, type KernelBackend, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs';
 import { convGeometry, convolutionWords, type ConvGeometry } from './conv-geometry.js';
 import { writeNewTensor, type HeapBlocks, type WasmBackend } from './heap-blocks.js';
+import { convolutionPath, RESULT_CHANNEL_TILE } from './kernel-paths.js';
 import { withKernelScope } from './kernel-scope.js';
 import { simdKernelsFor, splitRange } from './simd-kernels.js';
 
 type Shape4 = [number, number, number, number];
 type KernelArgs = { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs: NamedAttrMap };
 
-/** convolution.wat computes result channels 8 at a time. */
-const RESULT_CHANNEL_TILE = 8;
-/**
- * When convolution.wat takes a convolution: the reduction has at least 8 channels (with 1 it
- * ran at 7.5 GFLOP/s a thread where XNNPACK runs 12.9), and the result's channels are a
- * multiple of 8 or at least 32 (then they are padded to the next multiple of 8, at most 25%
- * more work, and the result compacted; below that XNNPACK does better).
- */
-const MIN_REDUCTION_CHANNELS = 8;
-const MIN_PADDED_RESULT_CHANNELS = 32;
-
 /** Fused activations that are a clamp, as [lo, hi]; null: none. Others stay with XNNPACK. */
 const CLAMPS: Record<string, [number, number] | null> = { linear: null, relu: [0, Infinity], relu6: [0, 6] };
 
+/** convolution.wat takes these widths (kernel-paths.ts decides, for the kernels and the latency tables alike). */
 function simdFits(resultChannels: number, reductionChannels: number): boolean {
-  const fitsTiles = resultChannels % RESULT_CHANNEL_TILE === 0 || resultChannels >= MIN_PADDED_RESULT_CHANNELS;
-  return fitsTiles && reductionChannels >= MIN_REDUCTION_CHANNELS;
+  return convolutionPath(resultChannels, reductionChannels).kernel !== 'xnnpack';
 }
 
 const roundUp = (n: number, multiple: number) => Math.ceil(n / multiple) * multiple;

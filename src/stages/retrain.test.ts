@@ -1,0 +1,83 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { activeBackend, initBackend } from '../backend/select.js';
+import { analyzeChannels } from '../graph/channel-groups.js';
+import { buildLayerGraph } from '../graph/build-graph.js';
+import type { InferenceLatencyFile } from '../latency/inference-latency-file.js';
+import { measureLatencyTable } from '../latency/measure-model.js';
+import { buildZooModel } from '../model/zoo/registry.js';
+import { expandStage } from './expand.js';
+import { retrainStage } from './retrain.js';
+import { shrinkStage } from './shrink.js';
+
+const FAST = { warmup: 1, warmupMs: 0, repeats: 1, minSampleMs: 0 };
+const read = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8'));
+
+/** A latency table of zoo:cnn at width 0.25 on this process's wasm backend, at batch 1 (two widths per axis, one sample each: fast, not precise). */
+async function measuredTable(dir: string): Promise<string> {
+  await initBackend('wasm');
+  const model = buildZooModel('cnn', { width: 0.25 });
+  const backend = activeBackend()!;
+  const table = measureLatencyTable(model, analyzeChannels(buildLayerGraph(model)), { modelName: 'zoo:cnn', backend: backend.name, threads: backend.threads, batch: 1, widthSamples: 2, protocol: FAST });
+  const path = join(dir, 'cnn-wasm.json');
+  writeFileSync(path, JSON.stringify(table));
+  return path;
+}
+
+describe('retrain times inference of the seed, the retrained model and the baseline', () => {
+  it('writes <model>/latency.json at batch 1 and the training batch, predicted by the table measured here; resumes by timing, not training', async () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'morphnet-retrain-'));
+    const table = await measuredTable(runDir);
+    await shrinkStage({
+      runDir,
+      toolVersion: 'test',
+      overrides: {
+        backend: 'wasm',
+        model: { zoo: 'cnn', options: { width: 0.25 } },
+        data: { dataset: 'synthetic', samples: 64, validationSplit: 0, batchSize: 16 },
+        shrink: { steps: 2, strength: 1e-6 },
+        retrain: { steps: 2, baseline: 'uniform' },
+        hardware: { 'wasm-here': { table } },
+      },
+    });
+    // zoo:cnn at width 0.25: 1,016,704 FLOPs; expanded to 600k.
+    await expandStage({ runDir, target: { resource: 'flops', value: 600e3 }, toolVersion: 'test' });
+    await retrainStage({ runDir, toolVersion: 'test' });
+
+    const files = Object.fromEntries((['seed', 'retrain', 'baseline'] as const).map((m) => [m, read<InferenceLatencyFile>(join(runDir, m === 'seed' ? 'seed' : m, 'latency.json'))]));
+    const backend = activeBackend()!;
+    for (const [model, file] of Object.entries(files)) {
+      expect(file.model).toBe(model);
+      expect([file.batch1.batch, file.trainingBatch.batch]).toEqual([1, 16]);
+      for (const m of [file.batch1, file.trainingBatch]) {
+        expect(m).toMatchObject({ backend: 'wasm', threads: backend.threads, repeats: 7, warmup: 3 });
+        expect(m.medianMs).toBeGreaterThan(0);
+      }
+      // The table was measured at batch 1: it predicts batch 1 only.
+      expect(file.batch1.predicted?.hardware).toBe('wasm-here');
+      expect(file.trainingBatch.predicted).toBeUndefined();
+    }
+    // At the seed's own widths the table's layers plus its overhead are its whole-model time, by construction.
+    expect(files.seed.batch1.predicted!.ms).toBeCloseTo(read<{ whole: { medianMs: number } }>(table).whole.medianMs, 9);
+
+    // Stopped after the baseline trained and saved, before it was timed: resuming times it without training again.
+    const manifestPath = join(runDir, 'run.json');
+    const manifest = read<{ stages: Record<string, { status: string }> }>(manifestPath);
+    manifest.stages.baseline.status = 'interrupted';
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    rmSync(join(runDir, 'baseline/latency.json'));
+    // Markers a second training would overwrite: its metrics log and its result.
+    writeFileSync(join(runDir, 'baseline/metrics.jsonl'), '{"marker":true}\n');
+    writeFileSync(join(runDir, 'baseline/result.json'), JSON.stringify({ ...read<object>(join(runDir, 'baseline/result.json')), steps: 999 }));
+    const result = await retrainStage({ runDir, toolVersion: 'test' });
+    expect(readFileSync(join(runDir, 'baseline/metrics.jsonl'), 'utf8')).toBe('{"marker":true}\n');
+    expect(result.baseline?.steps).toBe(999);
+    expect(read<InferenceLatencyFile>(join(runDir, 'baseline/latency.json')).batch1.medianMs).toBeGreaterThan(0);
+    expect(read<{ stages: Record<string, { status: string }> }>(manifestPath).stages.baseline.status).toBe('complete');
+    // The finished retrain and the seed (timed on this backend, threads and batch already) are not timed again.
+    expect(read<InferenceLatencyFile>(join(runDir, 'retrain/latency.json'))).toEqual(files.retrain);
+    expect(read<InferenceLatencyFile>(join(runDir, 'seed/latency.json'))).toEqual(files.seed);
+  }, 120_000);
+});
