@@ -19,6 +19,22 @@ export function runCli(args: string[], options: { cwd?: string; timeoutMs?: numb
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/**
+ * runCli without blocking: launches started together share the machine's cores (each start of
+ * tfjs and wasm costs a second or two of one core), and the test awaits them all.
+ */
+export function runCliAsync(args: string[], options: { cwd?: string } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = startCli(args, options.cwd);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 export function startCli(args: string[], cwd = ROOT): ChildProcess {
   return spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
 }

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/select.js';
 import { loadModel } from '../../src/model/load.js';
-import { hasStackTrace, runCli, SHARED_MODELS, tempDir } from './cli.js';
+import { hasStackTrace, runCli, runCliAsync, SHARED_MODELS, tempDir } from './cli.js';
 
 /** The shared Keras 2.15 MLP, shrunk, expanded and retrained for a few steps on synthetic digits. */
 const config = `
@@ -35,8 +35,11 @@ describe('morphnet export: a run from a Keras .h5 seed back to Keras files', () 
   it('writes .keras, .h5 and tfjs files that predict as the retrained model does', async () => {
     const x = tf.randomUniform([4, 28, 28], 0, 1, 'float32', 11);
     const expected = await predictions(join(runDir, 'retrain/model/model.json'), x);
-    for (const [format, output] of [['keras', join(dir, 'out/model.keras')], ['h5', join(dir, 'out/model.h5')], ['tfjs', join(dir, 'out/tfjs')]]) {
-      const result = runCli(['export', '-r', runDir, '--format', format, '-o', output, '--json']);
+    const exports = [['keras', join(dir, 'out/model.keras')], ['h5', join(dir, 'out/model.h5')], ['tfjs', join(dir, 'out/tfjs')]];
+    // Three exports to three paths, independent: they run side by side.
+    const results = await Promise.all(exports.map(([format, output]) => runCliAsync(['export', '-r', runDir, '--format', format, '-o', output, '--json'])));
+    for (const [i, [format, output]] of exports.entries()) {
+      const result = results[i];
       expect(result.code, result.stderr).toBe(0);
       expect(JSON.parse(result.stdout)).toMatchObject({ path: output, format, from: 'retrain' });
       expect(await predictions(format === 'tfjs' ? join(output, 'model.json') : output, x)).toEqual(expected);

@@ -132,7 +132,8 @@ async function expectWidthsReadable(page: Page, layers: ReportLayer[]): Promise<
   });
 }
 
-describe.runIf(existsSync(CHROMIUM) || process.env.CI)('the HTML report', () => {
+// Each test opens its own page in the one browser: they run concurrently.
+describe.runIf(existsSync(CHROMIUM) || process.env.CI).concurrent('the HTML report', () => {
   beforeAll(async () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,

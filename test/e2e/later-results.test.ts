@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hasStackTrace, runCli, tempDir } from './cli.js';
+import { hasStackTrace, runCli, runCliAsync, tempDir } from './cli.js';
 
 // zoo:cnn at width 0.25 (conv 8 -> 16/2 -> 32/2, dense 10) on 28x28x1:
 // 2 * (28*28*9*1*8 + 14*14*9*8*16 + 7*7*9*16*32 + 32*10) = 1,016,704 FLOPs, "1.02M".
@@ -40,12 +40,12 @@ describe('what later stages leave behind, and what the user is told of it', () =
     expect(within.stderr).not.toContain('warning');
   });
 
-  it('expand --force removes the retrained model, its export and the report, names them, and keeps the pruned export', () => {
+  it('expand --force removes the retrained model, its export and the report, names them, and keeps the pruned export', async () => {
     expect(runCli(['expand', '-r', runDir, '--multiplier', '1', '--force']).code).toBe(0);
     expect(runCli(['retrain', '-r', runDir]).code).toBe(0);
-    expect(runCli(['report', '-r', runDir]).code).toBe(0);
-    expect(runCli(['export', '-r', runDir]).code).toBe(0);
-    expect(runCli(['export', '-r', runDir, '--from', 'pruned', '--format', 'h5']).code).toBe(0);
+    // The report and the two exports read the finished run and write different files: side by side.
+    const made = await Promise.all([runCliAsync(['report', '-r', runDir]), runCliAsync(['export', '-r', runDir]), runCliAsync(['export', '-r', runDir, '--from', 'pruned', '--format', 'h5'])]);
+    expect(made.map((result) => result.code)).toEqual([0, 0, 0]);
     const stale = [join(runDir, 'retrain'), join(runDir, 'report.json'), join(runDir, 'export/retrain.keras')];
     for (const path of stale) expect(existsSync(path)).toBe(true);
 
@@ -83,25 +83,32 @@ describe('what later stages leave behind, and what the user is told of it', () =
     expect(JSON.parse(readFileSync(join(runDir, 'report.json'), 'utf8')).stages[3]).toEqual(stages.retrain);
   });
 
-  it('--json on every command, --format json as its alias on report and cost; no backend line under --json', () => {
-    const viaFormat = runCli(['report', '-r', runDir, '--format', 'json']);
-    const viaJson = runCli(['report', '-r', runDir, '--json']);
+  it('--json on every command, --format json as its alias on report and cost; no backend line under --json', async () => {
+    // Independent read-only launches (report reads files, cost builds a zoo model, --help prints):
+    // started together, they share the cores.
+    const commands = ['run', 'shrink', 'expand', 'retrain', 'report', 'export', 'cost'];
+    const [viaFormat, viaJson, table, cost, costTable, both, ...helps] = await Promise.all([
+      runCliAsync(['report', '-r', runDir, '--format', 'json']),
+      runCliAsync(['report', '-r', runDir, '--json']),
+      runCliAsync(['report', '-r', runDir]),
+      runCliAsync(['cost', '-m', 'zoo:cnn?width=0.25', '--json']),
+      runCliAsync(['cost', '-m', 'zoo:cnn?width=0.25']),
+      runCliAsync(['cost', '-m', 'zoo:cnn', '--json', '--format', 'table']),
+      ...commands.map((command) => runCliAsync([command, '--help'])),
+    ]);
     expect(viaJson.stdout).toBe(viaFormat.stdout);
     expect(viaJson.stderr).toBe('');
     // report reads files only: it starts no backend, so it has none to name, table or not.
-    const table = runCli(['report', '-r', runDir]);
     expect(table.code).toBe(0);
     expect(table.stderr).not.toContain('backend:');
 
-    const cost = runCli(['cost', '-m', 'zoo:cnn?width=0.25', '--json']);
     expect(cost.code, cost.stderr).toBe(0);
     expect(JSON.parse(cost.stdout).totals.flops).toBe(SEED_FLOPS);
     expect(cost.stderr).toBe('');
-    expect(runCli(['cost', '-m', 'zoo:cnn?width=0.25']).stderr).toContain('backend: cpu');
+    expect(costTable.stderr).toContain('backend: cpu');
 
-    const both = runCli(['cost', '-m', 'zoo:cnn', '--json', '--format', 'table']);
     expect(both.code).toBe(2);
     expect(both.stderr).toContain('--json and --format "table" ask for two different outputs');
-    for (const command of ['run', 'shrink', 'expand', 'retrain', 'report', 'export', 'cost']) expect(runCli([command, '--help']).stdout).toContain('--json');
+    helps.forEach((help, i) => expect(help.stdout, commands[i]).toContain('--json'));
   });
 });

@@ -1,7 +1,7 @@
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hasStackTrace, runCli, tempDir } from './cli.js';
+import { hasStackTrace, runCliAsync, tempDir } from './cli.js';
 
 // No validation set: 64 synthetic samples all train, batch 16 = 4 steps per epoch.
 const CONFIG = `
@@ -14,14 +14,15 @@ expand: {multiplier: 1}
 retrain: {steps: 4, checkpointEvery: 4}
 `;
 
-describe('a run without a validation set, whose shrink metrics log was torn by a kill', () => {
-  it('shows no NaN or 0.00% validation accuracy, and report still succeeds, warning about the torn line', () => {
+// The two describes' tests are independent (each its own temp dir): they run concurrently.
+describe.concurrent('a run without a validation set, whose shrink metrics log was torn by a kill', () => {
+  it('shows no NaN or 0.00% validation accuracy, and report still succeeds, warning about the torn line', async () => {
     const dir = tempDir();
     const config = join(dir, 'config.yaml');
     writeFileSync(config, CONFIG);
     const runDir = join(dir, 'run');
 
-    const run = runCli(['run', config, '-r', runDir]);
+    const run = await runCliAsync(['run', config, '-r', runDir]);
     expect(run.code).toBe(0);
     // Epoch lines after steps 4 and 8 of shrink, and after step 4 of retrain.
     expect(run.stderr.match(/no validation set/g)).toHaveLength(3);
@@ -38,7 +39,8 @@ describe('a run without a validation set, whose shrink metrics log was torn by a
     const tornLineNumber = step8 + 1;
     writeFileSync(metricsPath, `${lines.slice(0, step8).join('\n')}\n${lines[step8].slice(0, 20)}`);
 
-    const table = runCli(['report', '-r', runDir]);
+    // The three formats read the same files and write different ones: they run side by side.
+    const [table, json, html] = await Promise.all([runCliAsync(['report', '-r', runDir]), runCliAsync(['report', '-r', runDir, '--format', 'json']), runCliAsync(['report', '-r', runDir, '--format', 'html'])]);
     expect(table.code).toBe(0);
     expect(table.stderr).toContain(`warning: ${metricsPath}:${tornLineNumber}: ignored the last line`);
     expect(hasStackTrace(table.stderr)).toBe(false);
@@ -47,7 +49,6 @@ describe('a run without a validation set, whose shrink metrics log was torn by a
     // stage, status, FLOPs, params, then blank val acc, test acc and multiplier.
     expect(shrinkRow).toMatch(/│ shrink +│ complete +│ +[\d.]+[kM]? +│ +[\d.]+[kM]? +│ +│ +│ +│/);
 
-    const json = runCli(['report', '-r', runDir, '--format', 'json']);
     expect(json.code).toBe(0);
     expect(json.stderr).toContain('ignored the last line');
     const report = JSON.parse(json.stdout);
@@ -56,7 +57,6 @@ describe('a run without a validation set, whose shrink metrics log was torn by a
     expect(report.shrinkCurve.map((point: { step: number }) => point.step)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(report.warnings).toHaveLength(1);
 
-    const html = runCli(['report', '-r', runDir, '--format', 'html']);
     expect(html.code).toBe(0);
     const page = readFileSync(join(runDir, 'report.html'), 'utf8');
     expect(page).not.toMatch(/NaN|0\.00%/);
@@ -67,25 +67,27 @@ describe('a run without a validation set, whose shrink metrics log was torn by a
       const path = join(runDir, stage, 'result.json');
       writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), valAccuracy: null }));
     }
-    const older = runCli(['report', '-r', runDir, '--format', 'json']);
+    const [older, olderTable] = await Promise.all([runCliAsync(['report', '-r', runDir, '--format', 'json']), runCliAsync(['report', '-r', runDir])]);
     expect(older.code).toBe(0);
     for (const stage of JSON.parse(older.stdout).stages) expect('valAccuracy' in stage).toBe(false);
-    expect(runCli(['report', '-r', runDir]).stdout).not.toMatch(/NaN|0\.00%/);
+    expect(olderTable.stdout).not.toMatch(/NaN|0\.00%/);
   });
 });
 
-describe('a run whose config names a hardware', () => {
-  it('report.json carries each stage roofline latency, equal to what morphnet cost counts for the same architecture', () => {
+describe.concurrent('a run whose config names a hardware', () => {
+  it('report.json carries each stage roofline latency, equal to what morphnet cost counts for the same architecture', async () => {
     const dir = tempDir();
     const config = join(dir, 'config.yaml');
     // expand.multiplier 1 keeps the seed's widths, so retrain trains the seed's architecture.
     writeFileSync(config, CONFIG.replace('expand: {multiplier: 1}', 'expand: {multiplier: 1, hardware: T4}'));
     const runDir = join(dir, 'run');
-    expect(runCli(['run', config, '-r', runDir]).code).toBe(0);
-    const report = JSON.parse(runCli(['report', '-r', runDir, '--json']).stdout);
+    // The run and the cost count of its seed are independent: they run side by side.
+    const [run, costOutput] = await Promise.all([runCliAsync(['run', config, '-r', runDir]), runCliAsync(['cost', '-m', 'zoo:cnn?width=0.25', '--hardware', 'T4', '--json'])]);
+    expect(run.code).toBe(0);
+    const report = JSON.parse((await runCliAsync(['report', '-r', runDir, '--json'])).stdout);
     expect(report.hardware).toBe('T4');
     const latency = (name: string) => report.stages.find((s: { name: string }) => s.name === name).cost.latency;
-    const counted = JSON.parse(runCli(['cost', '-m', 'zoo:cnn?width=0.25', '--hardware', 'T4', '--json']).stdout);
+    const counted = JSON.parse(costOutput.stdout);
     expect(latency('seed')).toBeGreaterThan(0);
     expect(latency('seed')).toBeCloseTo(counted.totals.latency, 12);
     expect(latency('retrain')).toBeCloseTo(latency('seed'), 12);
@@ -99,14 +101,14 @@ describe('a run whose config names a hardware', () => {
       const { layers: _layers, seedCost: _seedCost, hardware: _hardware, ...file } = JSON.parse(readFileSync(path, 'utf8'));
       writeFileSync(path, JSON.stringify(file));
     }
-    const olderReport = runCli(['report', '-r', older, '--json']);
+    const olderReport = await runCliAsync(['report', '-r', older, '--json']);
     expect(olderReport.code).toBe(0);
     expect({ ...JSON.parse(olderReport.stdout), runDir }).toEqual(report);
 
-    // This version's files are enough: with the seed model gone, report says the same and starts no backend.
-    rmSync(join(runDir, 'seed'), { recursive: true });
-    expect(JSON.parse(runCli(['report', '-r', runDir, '--json']).stdout)).toEqual(report);
-    const table = runCli(['report', '-r', runDir]);
+    // This version's files are enough: with the seed model gone (its timing, seed/latency.json, is a report input and stays), report says the same and starts no backend.
+    for (const file of readdirSync(join(runDir, 'seed'))) if (file !== 'latency.json') rmSync(join(runDir, 'seed', file), { recursive: true });
+    expect(JSON.parse((await runCliAsync(['report', '-r', runDir, '--json'])).stdout)).toEqual(report);
+    const table = await runCliAsync(['report', '-r', runDir]);
     expect(table.code).toBe(0);
     expect(table.stderr).not.toContain('backend:');
   });

@@ -1,18 +1,28 @@
 import { Worker } from 'node:worker_threads';
 
 /** Slots of the control block shared with the workers (Int32 indices). */
-const GENERATION = 0; // bumped once per dispatch; workers sleep on it
-const PENDING = 1; // workers still running the current dispatch
-const FAILED = 2; // set by a worker whose call threw
-const JOBS = 3; // jobs in the current dispatch (the caller's own included)
-const EXPORT = 4; // index of the export to call
-const ARGS = 8; // then MAX_ARGS i32 arguments per job
+const PENDING = 0; // workers still running the current dispatch
+const FAILED = 1; // set by a worker whose call threw
 const MAX_ARGS = 8;
+/**
+ * Then one mailbox per worker, 64 bytes apart (a cache line each): its job counter (bumped
+ * once per job posted to it; the worker sleeps on it), the export to call, its i32 arguments.
+ */
+const MAILBOX = 16;
+const MAILBOX_INTS = 16;
+const JOB_COUNT = 0;
+const EXPORT = 1;
+const ARGS = 2;
+const MAX_WORKERS = 63;
 
 /**
  * The worker: instantiates the kernel modules on the shared memory, posts 'ready', then sleeps
- * on GENERATION; on each bump it runs its job (if the dispatch has one for it) and counts
- * PENDING down, waking the caller when it reaches zero. Runs as a CommonJS eval script.
+ * on its own mailbox's job counter; each bump is one job, which it runs before counting
+ * PENDING down (waking the caller at zero). A worker reads only its own mailbox, and only
+ * after a bump: the caller writes a mailbox only while its worker sleeps (before the bump, or
+ * after the worker counted the previous job done), so a worker can never see a job half
+ * written, run one twice, or still be running one when the caller returns.
+ * Runs as a CommonJS eval script.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -22,15 +32,14 @@ const kernels = modules.flatMap(({ module, exportNames }) => {
   return exportNames.map((name) => exports[name]);
 });
 const ctl = new Int32Array(control);
+const mailbox = ${MAILBOX} + index * ${MAILBOX_INTS};
 parentPort.postMessage('ready');
-let seen = 0;
+let done = 0;
 for (;;) {
-  Atomics.wait(ctl, ${GENERATION}, seen);
-  seen = Atomics.load(ctl, ${GENERATION});
-  if (index >= Atomics.load(ctl, ${JOBS})) continue;
-  const base = ${ARGS} + index * ${MAX_ARGS};
+  Atomics.wait(ctl, mailbox + ${JOB_COUNT}, done);
+  done = (done + 1) | 0; // wraps as the Int32 counter does
   try {
-    kernels[ctl[${EXPORT}]](...ctl.subarray(base, base + ${MAX_ARGS}));
+    kernels[ctl[mailbox + ${EXPORT}]](...ctl.subarray(mailbox + ${ARGS}, mailbox + ${ARGS + MAX_ARGS}));
   } catch {
     Atomics.store(ctl, ${FAILED}, 1);
   }
@@ -51,7 +60,7 @@ export interface KernelModule {
  * Workers are unref'd: they never keep the process alive.
  */
 export class KernelThreads {
-  private readonly control = new Int32Array(new SharedArrayBuffer((ARGS + MAX_ARGS * 64) * 4));
+  private readonly control = new Int32Array(new SharedArrayBuffer((MAILBOX + MAILBOX_INTS * (MAX_WORKERS + 1)) * 4));
   private readonly workers: Worker[] = [];
 
   private constructor(
@@ -69,7 +78,7 @@ export class KernelThreads {
       modules.flatMap(({ name, exportNames }) => exportNames.map((exportName) => `${name}.${exportName}`)),
       local,
     );
-    const helpers = Math.min(Math.max(threads, 1), 64) - 1;
+    const helpers = Math.min(Math.max(threads, 1) - 1, MAX_WORKERS);
     const ready: Array<Promise<void>> = [];
     const workerModules = modules.map(({ module, exportNames }) => ({ module, exportNames }));
     for (let index = 1; index <= helpers; index++) {
@@ -105,18 +114,17 @@ export class KernelThreads {
     if (exportIndex < 0) throw new Error(`no kernel ${exportKey}`);
     if (jobs.length === 0) return;
     if (jobs.length > this.threads) throw new Error(`${jobs.length} jobs for ${this.threads} threads`);
+    for (const args of jobs) if (args.length > MAX_ARGS) throw new Error(`${exportKey}: at most ${MAX_ARGS} arguments`);
     const ctl = this.control;
-    jobs.forEach((args, index) => {
-      if (args.length > MAX_ARGS) throw new Error(`${exportKey}: at most ${MAX_ARGS} arguments`);
-      ctl.set(args, ARGS + index * MAX_ARGS);
-    });
     Atomics.store(ctl, FAILED, 0);
-    Atomics.store(ctl, JOBS, jobs.length);
-    Atomics.store(ctl, EXPORT, exportIndex);
     Atomics.store(ctl, PENDING, jobs.length - 1);
-    if (jobs.length > 1) {
-      Atomics.add(ctl, GENERATION, 1);
-      Atomics.notify(ctl, GENERATION);
+    // Worker k (1-based) takes job k: its mailbox is written, then its job counter bumped.
+    for (let index = 1; index < jobs.length; index++) {
+      const mailbox = MAILBOX + index * MAILBOX_INTS;
+      ctl[mailbox + EXPORT] = exportIndex;
+      ctl.set(jobs[index], mailbox + ARGS);
+      Atomics.add(ctl, mailbox + JOB_COUNT, 1);
+      Atomics.notify(ctl, mailbox + JOB_COUNT);
     }
     try {
       this.local[exportIndex](...jobs[0]);
