@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigInvalidError, resolveConfig } from './load.js';
+import { resolveConfig } from './load.js';
+import { configProblems } from './test-problems.js';
 
 const expandOf = (expand: Record<string, unknown>) => resolveConfig({ model: { zoo: 'cnn' }, expand }).expand;
 
-function problems(expand: Record<string, unknown>): string[] {
-  try {
-    expandOf(expand);
-  } catch (error) {
-    if (error instanceof ConfigInvalidError) return error.problems.map((p) => `${p.path}: ${p.message}`);
-    throw error;
-  }
-  return [];
-}
+const problems = (expand: Record<string, unknown>) => configProblems(() => expandOf(expand));
 
 describe('expand targets', () => {
   it('an amount (SI suffixes allowed, ms for latency) or a percentage of the seed\'s cost, kept as text for expand to resolve', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigInvalidError, resolveConfig } from './load.js';
+import { resolveConfig } from './load.js';
+import { configProblems } from './test-problems.js';
 import { configSchema } from './schema.js';
 import { sweepSchema } from './sweep-schema.js';
 
@@ -8,15 +9,7 @@ import { sweepSchema } from './sweep-schema.js';
 const parseSweep = (raw: unknown) => resolveConfig({ model: { zoo: 'cnn' }, sweep: raw }).sweep;
 
 /** What the config loader says of a bad sweep section: `path: message` per problem. */
-function problems(raw: unknown): string[] {
-  try {
-    parseSweep(raw);
-  } catch (error) {
-    if (error instanceof ConfigInvalidError) return error.problems.map((p) => `${p.path}: ${p.message}`);
-    throw error;
-  }
-  return [];
-}
+const problems = (raw: unknown) => configProblems(() => parseSweep(raw));
 
 describe('the sweep: section', () => {
   it('fills defaults: a log grid of 5 strengths x3 apart around auto, seeds 1, 2, 3, every arm, pick closest', () => {

@@ -10,7 +10,8 @@ import { buildLayerGraph } from '../graph/build-graph.js';
 import { CostModel } from './cost-model.js';
 import { graphFingerprint } from './graph-fingerprint.js';
 import { resolveHardware } from './hardware.js';
-import { LATENCY_TABLE_FORMAT, type LatencyTable, type LatencyTableLayer } from './latency-table.js';
+import type { LatencyTable } from './latency-table.js';
+import { handMadeLayer, handMadeTable } from './latency-table-fixtures.js';
 
 beforeAll(async () => {
   await initBackend('cpu');
@@ -27,38 +28,18 @@ function tiny(): tf.LayersModel {
   return tf.model({ inputs: x, outputs: tf.layers.dense({ name: 'fc', units: 2 }).apply(pool) as tf.SymbolicTensor });
 }
 
-const entry = (name: string, className: string, inputShape: Array<number | null>, outputShape: Array<number | null>, inputWidths: number[], outputWidths: number[], medianMs: number[][]): LatencyTableLayer => ({
-  name,
-  className,
-  inputShapes: [inputShape],
-  outputShape,
-  inputWidths,
-  outputWidths,
-  medianMs,
-  iqrMs: medianMs.map((row) => row.map(() => 0)),
-});
-
 /** A hand-made table: conv 1 / 2 / 3.5 ms at 2 / 4 / 6 outputs; pool 0.1 / 0.2 ms at 2 / 4; fc 0.3 / 0.5 ms at 2 / 4 inputs; 0.25 ms overhead. */
-function handMadeTable(model: tf.LayersModel): LatencyTable {
-  return {
-    format: LATENCY_TABLE_FORMAT,
-    model: 'tiny',
-    fingerprint: graphFingerprint(buildLayerGraph(model)),
-    backend: 'wasm',
-    threads: 2,
-    batch: 1,
-    tfjsVersion: tf.version.tfjs,
-    measuredAt: '2026-01-01T00:00:00.000Z',
-    protocol: { warmup: 1, repeats: 1, statistic: 'hand-made', interpolation: 'bilinear' },
-    whole: { medianMs: 2.95, iqrMs: 0 },
-    layersMs: 2.7,
-    overheadMs: 0.25,
-    layers: [
-      entry('conv', 'Conv2D', [null, 8, 8, 3], [null, 8, 8, 4], [3], [2, 4, 6], [[1, 2, 3.5]]),
-      entry('pool', 'GlobalAveragePooling2D', [null, 8, 8, 4], [null, 4], [4], [2, 4], [[0.1, 0.2]]),
-      entry('fc', 'Dense', [null, 4], [null, 2], [2, 4], [2], [[0.3], [0.5]]),
+function tinyTable(model: tf.LayersModel): LatencyTable {
+  return handMadeTable(
+    graphFingerprint(buildLayerGraph(model)),
+    [
+      handMadeLayer('conv', 'Conv2D', [null, 8, 8, 3], [null, 8, 8, 4], [3], [2, 4, 6], [[1, 2, 3.5]]),
+      handMadeLayer('pool', 'GlobalAveragePooling2D', [null, 8, 8, 4], [null, 4], [4], [2, 4], [[0.1, 0.2]]),
+      handMadeLayer('fc', 'Dense', [null, 4], [null, 2], [2, 4], [2], [[0.3], [0.5]]),
     ],
-  };
+    2.7,
+    0.25,
+  );
 }
 
 function writeTable(table: unknown): string {
@@ -70,7 +51,7 @@ function writeTable(table: unknown): string {
 function setup() {
   const model = tiny();
   const analysis = analyzeChannels(buildLayerGraph(model));
-  const hardware = resolveHardware('wasm-2t', { 'wasm-2t': { table: writeTable(handMadeTable(model)), backend: 'wasm', threads: 2 } });
+  const hardware = resolveHardware('wasm-2t', { 'wasm-2t': { table: writeTable(tinyTable(model)), backend: 'wasm', threads: 2 } });
   const group = analysis.groups.find((g) => g.sources.includes('conv'))!;
   return { model, analysis, hardware, group, costModel: new CostModel(analysis) };
 }
@@ -124,13 +105,13 @@ describe('latency from a measured table', () => {
     const model = tiny();
     const missing = exitCodeOf(() => resolveHardware('wasm-2t', { 'wasm-2t': { table: '/nonexistent/wasm-2t.json' } }));
     expect(missing).toEqual({ code: 2, message: 'hardware wasm-2t: cannot read latency table /nonexistent/wasm-2t.json (ENOENT)' });
-    const path = writeTable(handMadeTable(model));
+    const path = writeTable(tinyTable(model));
     const otherBackend = exitCodeOf(() => resolveHardware('tf', { tf: { table: path, backend: 'tensorflow' } }));
     expect(otherBackend).toEqual({ code: 2, message: `hardware tf: latency table ${path} was measured for tiny on wasm, not what the config asks: backend tensorflow (the table: "wasm")` });
   });
 
   it('a table of format 1 (sampled without width classes) is exit 2 with the command that measures it again', () => {
-    const path = writeTable({ ...handMadeTable(tiny()), format: 'morphnet.latency/1' });
+    const path = writeTable({ ...tinyTable(tiny()), format: 'morphnet.latency/1' });
     let error: MorphnetError | undefined;
     try {
       resolveHardware('wasm-2t', { 'wasm-2t': { table: path } });

@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend/select.js';
 import { graphFingerprint } from '../cost/graph-fingerprint.js';
-import { LATENCY_TABLE_FORMAT, type LatencyTable, type LatencyTableLayer } from '../cost/latency-table.js';
+import type { LatencyTable, LatencyTableLayer } from '../cost/latency-table.js';
+import { handMadeLayer, handMadeTable } from '../cost/latency-table-fixtures.js';
 import { analyzeChannels, type ChannelAnalysis } from '../graph/channel-groups.js';
 import { buildLayerGraph } from '../graph/build-graph.js';
 import { seedStructure, widthsOf } from '../structure/structure.js';
@@ -22,38 +23,17 @@ function tinyAnalysis(): ChannelAnalysis {
   return analyzeChannels(buildLayerGraph(tf.model({ inputs: x, outputs: tf.layers.dense({ name: 'fc2', units: 3 }).apply(h) as tf.SymbolicTensor })));
 }
 
-const layer = (name: string, inputWidths: number[], outputWidths: number[], medianMs: number[][], seedIn: number, seedOut: number): LatencyTableLayer => ({
-  name,
-  className: 'Dense',
-  inputShapes: [[null, seedIn]],
-  outputShape: [null, seedOut],
-  inputWidths,
-  outputWidths,
-  medianMs,
-  iqrMs: medianMs.map((row) => row.map(() => 0)),
-});
+/** A Dense layer of the hand-made table, seeded at seedIn inputs and seedOut units. */
+const layer = (name: string, inputWidths: number[], outputWidths: number[], medianMs: number[][], seedIn: number, seedOut: number): LatencyTableLayer =>
+  handMadeLayer(name, 'Dense', [null, seedIn], [null, seedOut], inputWidths, outputWidths, medianMs);
 
 /**
  * A hand-made table: fc1 takes 1 ms at 4 units and 2 ms at 8; fc2 0.5 ms on 4 inputs and 1 ms
  * on 8; 0.25 ms overhead.
  */
 function table(analysis: ChannelAnalysis, patch: Partial<LatencyTable>): LatencyTable {
-  return {
-    format: LATENCY_TABLE_FORMAT,
-    model: 'tiny',
-    fingerprint: graphFingerprint(analysis.graph),
-    backend: 'wasm',
-    threads: 2,
-    batch: 1,
-    tfjsVersion: tf.version.tfjs,
-    measuredAt: '2026-01-01T00:00:00.000Z',
-    protocol: { warmup: 1, repeats: 1, statistic: 'hand-made', interpolation: 'bilinear' },
-    whole: { medianMs: 3.25, iqrMs: 0 },
-    layersMs: 3,
-    overheadMs: 0.25,
-    layers: [layer('fc1', [5], [4, 8], [[1, 2]], 5, 8), layer('fc2', [4, 8], [3], [[0.5], [1]], 8, 3)],
-    ...patch,
-  };
+  const layers = [layer('fc1', [5], [4, 8], [[1, 2]], 5, 8), layer('fc2', [4, 8], [3], [[0.5], [1]], 8, 3)];
+  return { ...handMadeTable(graphFingerprint(analysis.graph), layers, 3, 0.25), ...patch };
 }
 
 function writeTables(analysis: ChannelAnalysis): Record<string, { table: string }> {
