@@ -118,7 +118,7 @@ function resourceSummary(report: Report): string {
     isMeasured(multiplier) ? `<li><span class="resource">expand multiplier</span> <strong>&times;${multiplier.toFixed(3)}</strong></li>` : '',
     resourceChain(report, 'FLOPs', (stage) => stage.cost.flops, formatSi),
     resourceChain(report, 'params', (stage) => stage.cost.params, formatSi),
-    resourceChain(report, 'latency', (stage) => stage.cost.latency, (ms) => `${Number(ms.toPrecision(3))} ms`),
+    resourceChain(report, 'latency', (stage) => stage.cost.latency, formatMs),
   ].filter(Boolean);
   return items.length ? `<ul class="resources">${items.join('')}</ul>` : '';
 }
