@@ -20,7 +20,10 @@ export const DEPTHWISE_CHANNEL_VECTOR = 4;
 
 const roundUp = (n: number, multiple: number) => Math.ceil(n / multiple) * multiple;
 
-/** The path a convolution takes: convolution.wat on whole tiles, on padded tiles, or XNNPACK. */
+/**
+ * The path a convolution takes: convolution.wat on whole tiles, on padded tiles, or XNNPACK (given
+ * 'same' padding as explicit amounts, as its own goes wrong for some shapes: explicit-same-padding.ts).
+ */
 export type ConvolutionKernel = 'simd' | 'simd-padded' | 'xnnpack';
 
 export interface ConvolutionPath {

@@ -3,6 +3,7 @@ import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type Ke
 import '@tensorflow/tfjs-backend-wasm';
 import { shareData } from '../wasm-internals.js';
 import { depthwiseFilterGradient, depthwiseInputGradient, makeDepthwiseKernel } from './depthwise.js';
+import { withExplicitSamePadding } from './explicit-same-padding.js';
 import { conv2DBackpropFilter } from './filter-gradients.js';
 import { conv2DBackpropInput } from './input-gradients.js';
 import { makeReductionKernel } from './reductions.js';
@@ -59,11 +60,15 @@ export function registerWasmTrainingKernels(): void {
   // ResNet step makes 66 of them, 66 ms).
   const wasmIdentity = getKernel('Identity', 'wasm');
   if (wasmIdentity) replaceKernel('Identity', makeIdentityKernel(wasmIdentity.kernelFunc));
-  // Convolutions whose channels fit convolution.wat's tiles.
+  // Convolutions whose channels fit convolution.wat's tiles; the rest go to XNNPACK with 'same'
+  // padding made explicit (its own goes wrong for some shapes: explicit-same-padding.ts).
   for (const convolution of ['Conv2D', 'FusedConv2D'] as const) {
     const wasmKernel = getKernel(convolution, 'wasm');
-    if (wasmKernel) replaceKernel(convolution, makeConvolutionKernel(wasmKernel.kernelFunc));
+    if (wasmKernel) replaceKernel(convolution, makeConvolutionKernel(withExplicitSamePadding(wasmKernel.kernelFunc, false)));
   }
+  // FusedDepthwiseConv2D (tf.fused.depthwiseConv2d, graph models; not Keras layers) stays XNNPACK's, with the same fix.
+  const wasmFusedDepthwise = getKernel('FusedDepthwiseConv2D', 'wasm');
+  if (wasmFusedDepthwise) replaceKernel('FusedDepthwiseConv2D', withExplicitSamePadding(wasmFusedDepthwise.kernelFunc, true));
   // Relu, Relu6, ClipByValue (ReLU6 layers run a Relu and a clip): one threaded SIMD pass each.
   for (const clamp of CLAMP_KERNELS) {
     const wasmKernel = getKernel(clamp, 'wasm');
