@@ -3,6 +3,7 @@ import { benchCost } from './cost.js';
 import { benchLatency, DEFAULT_LATENCY_BENCH, LATENCY_BENCH_MODELS, printLatencyBench } from './latency.js';
 import { benchImageFolderMemory } from './image-folder-memory.js';
 import { profileTrainStep } from './kernel-profile.js';
+import { benchMomentumUpdate, printMomentumBench } from './momentum-update.js';
 import { benchQuality } from './quality.js';
 import { benchRegularizer } from './regularizer.js';
 import { runReferenceBench } from './reference/bench.js';
@@ -115,6 +116,15 @@ const BENCHES: Record<string, (json: boolean, args: string[]) => Promise<void>> 
     });
     if (json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
     printLatencyBench(result);
+  },
+  // npm run bench -- momentum [--models cnn,mobilenet-v2] [--threads 2] [--blocks 9]: training steps and updates with
+  //   tfjs's MomentumOptimizer against FusedMomentumOptimizer on wasm, interleaved blocks
+  momentum: async (json, args) => {
+    const option = optionOf(args);
+    const threads = option('--threads');
+    const result = await benchMomentumUpdate({ threads: threads ? Number(threads) : undefined, blocks: Number(option('--blocks') ?? 9), models: option('--models')?.split(',') });
+    if (json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
+    printMomentumBench(result);
   },
   // npm run bench -- quality [--dir sweeps/quality]: the sweep of README's quality table (needs dataset-fashion-mnist)
   quality: async (json, args) => {

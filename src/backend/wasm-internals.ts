@@ -129,3 +129,35 @@ export function heapOf(backend: object): EmscriptenHeap | undefined {
 export function shareData(backend: object, dataId: DataId): void {
   (backend as { incRef(dataId: DataId): void }).incRef(dataId);
 }
+
+/** BackendWasm's record of one tensor's data (an entry of its `dataIdMap`). */
+interface WasmTensorData {
+  id: number;
+  memoryOffset: number;
+  shape: number[];
+}
+
+/** The BackendWasm fields `renewDataNumber` uses. */
+interface BackendWasmRecords {
+  wasm: EmscriptenModule;
+  dataIdMap: { get(dataId: DataId): WasmTensorData | undefined };
+  dataIdNextNumber: number;
+}
+
+/**
+ * Declares that a tensor's data was overwritten in place. The C++ side keys work it caches by a
+ * tensor's number (BackendWasm's `id` for the data) and drops it when that number is disposed:
+ * MatMul's XNNPACK operator packs a copy of its weights when created, so after a write into a
+ * variable's heap memory `tf.matMul` went on returning the old product (measured). The number is
+ * disposed on the C++ side (running those disposal callbacks; this frees no memory, JS owns it)
+ * and the same memory registered under a fresh number, as when tfjs writes a new tensor.
+ */
+export function renewDataNumber(backend: object, dataId: DataId): void {
+  const records = backend as BackendWasmRecords;
+  const data = records.dataIdMap.get(dataId);
+  const calls = records.wasm.tfjs;
+  if (!data || !calls) throw new Error('renewDataNumber: the data is not on this wasm backend');
+  calls.disposeData(data.id);
+  data.id = records.dataIdNextNumber++;
+  calls.registerTensor(data.id, data.shape.reduce((a, b) => a * b, 1), data.memoryOffset);
+}

@@ -1,12 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
 import type { OptimizerConfig } from '../config/schema.js';
+import { FusedMomentumOptimizer } from './fused-momentum.js';
 
-/** Builds the configured optimizer; the learning rate can be changed later by a schedule. */
+/**
+ * Builds the configured optimizer; the learning rate can be changed later by a schedule. On the
+ * wasm backend momentum updates each variable in one kernel call, bit for bit as tfjs does
+ * (fused-momentum.ts); elsewhere every optimizer is tfjs's own.
+ */
 export function createOptimizer(config: OptimizerConfig): tf.Optimizer {
   switch (config.name) {
     case 'sgd':
       return tf.train.sgd(config.learningRate);
     case 'momentum':
+      if (tf.getBackend() === 'wasm') return new FusedMomentumOptimizer(config.learningRate, config.momentum ?? 0.9);
       return tf.train.momentum(config.learningRate, config.momentum ?? 0.9);
     case 'adam':
       return tf.train.adam(config.learningRate, config.beta1 ?? 0.9, config.beta2 ?? 0.999, config.epsilon ?? 1e-7);

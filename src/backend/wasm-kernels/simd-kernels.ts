@@ -17,7 +17,7 @@ const MODULES = {
 type ModuleName = keyof typeof MODULES;
 
 /** dist/wasm/, from src/backend/wasm-kernels (tests) or dist/src/backend/wasm-kernels (the CLI). */
-function binaryPath(name: string, shared: boolean): string {
+export function binaryPath(name: string, shared: boolean): string {
   const file = `${name}${shared ? '.shared' : ''}.wasm`;
   const candidates = [`../../../dist/wasm/${file}`, `../../../wasm/${file}`].map((relative) => fileURLToPath(new URL(relative, import.meta.url)));
   const found = candidates.find((path) => existsSync(path));
