@@ -1,6 +1,7 @@
 import { benchBatchNormStatistics } from './bn-statistics.js';
 import { benchCost } from './cost.js';
 import { benchLatency, DEFAULT_LATENCY_BENCH, LATENCY_BENCH_MODELS, printLatencyBench } from './latency.js';
+import { benchLatencyTarget, printLatencyTargetBench } from './latency-target.js';
 import { benchImageFolderMemory } from './image-folder-memory.js';
 import { profileTrainStep } from './kernel-profile.js';
 import { benchMomentumUpdate, printMomentumBench } from './momentum-update.js';
@@ -116,6 +117,25 @@ const BENCHES: Record<string, (json: boolean, args: string[]) => Promise<void>> 
     });
     if (json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
     printLatencyBench(result);
+  },
+  // npm run bench -- latency-target [--models cnn,resnet20,mobilenet-v2?width=0.35] [--backend wasm] [--threads 2] [--batch 1] [--widths 5] [--repeats 9]
+  //   [--blocks 5] [--block-repeats 5] [--out DIR]: expand --target-latency to 50% and 75% of the seed's predicted latency, measured interleaved with the seed
+  'latency-target': async (json, args) => {
+    const option = optionOf(args);
+    const d = DEFAULT_LATENCY_BENCH;
+    const result = await benchLatencyTarget({
+      models: option('--models')?.split(',') ?? LATENCY_BENCH_MODELS,
+      backend: (option('--backend') ?? d.backend) as BackendRequest,
+      threads: Number(option('--threads') ?? d.threads),
+      batch: Number(option('--batch') ?? d.batch),
+      widthSamples: Number(option('--widths') ?? d.widthSamples),
+      protocol: { ...d.protocol, repeats: Number(option('--repeats') ?? d.protocol.repeats) },
+      blocks: Number(option('--blocks') ?? 5),
+      blockProtocol: { ...d.protocol, repeats: Number(option('--block-repeats') ?? 5) },
+      outDir: option('--out'),
+    });
+    if (json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
+    printLatencyTargetBench(result);
   },
   // npm run bench -- momentum [--models cnn,mobilenet-v2] [--threads 2] [--blocks 9]: training steps and updates with
   //   tfjs's MomentumOptimizer against FusedMomentumOptimizer on wasm, interleaved blocks

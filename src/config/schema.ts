@@ -146,6 +146,13 @@ const retrainSchema = z.strictObject({
   baseline: z.enum(['uniform']).nullable().default(null),
   init: z.enum(['scratch', 'pruned']).default('scratch'),
   checkpointEvery: positiveInt.default(200),
+  /** After training, time the inference of the seed, the retrained model and the baseline (`<model>/latency.json`, the report's latency rows). */
+  measureLatency: z
+    .boolean()
+    .default(true)
+    .describe(
+      "After training, time the inference of the seed, the retrained model and the baseline on the run's backend, at batch 1 and at data.batchSize (written to <model>/latency.json and shown by the report). false skips the timing, e.g. on a busy machine where the figures would mean little; the report then shows no measured latency.",
+    ),
 });
 
 const evaluationSchema = z.strictObject({

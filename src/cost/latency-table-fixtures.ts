@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
+import { buildLayerGraph } from '../graph/build-graph.js';
+import { graphFingerprint } from './graph-fingerprint.js';
+import type { TableHardware } from './hardware.js';
 import { LATENCY_TABLE_FORMAT, type LatencyTable, type LatencyTableLayer } from './latency-table.js';
 
-/** A layer of a hand-made latency table: the given medians, no spread. */
+/** A layer of a hand-made latency table: the given medians, no spread; `widthRules` as the wasm kernels' (kernel-paths.ts), or none. */
 export const handMadeLayer = (
   name: string,
   className: string,
@@ -10,6 +13,7 @@ export const handMadeLayer = (
   inputWidths: number[],
   outputWidths: number[],
   medianMs: number[][],
+  widthRules?: LatencyTableLayer['widthRules'],
 ): LatencyTableLayer => ({
   name,
   className,
@@ -19,6 +23,7 @@ export const handMadeLayer = (
   outputWidths,
   medianMs,
   iqrMs: medianMs.map((row) => row.map(() => 0)),
+  ...(widthRules ? { widthRules } : {}),
 });
 
 /**
@@ -41,4 +46,33 @@ export function handMadeTable(fingerprint: string, layers: LatencyTableLayer[], 
     overheadMs,
     layers,
   };
+}
+
+/**
+ *   input[8,8,8] -> conv: Conv2D 40 1x1 -> pool: GlobalAveragePooling2D -> fc: Dense 2
+ * One prunable group: conv's 40 channels (pool's too, and fc's inputs).
+ */
+export function classJumpModel(): tf.LayersModel {
+  const x = tf.input({ shape: [8, 8, 8], name: 'input' });
+  const conv = tf.layers.conv2d({ name: 'conv', filters: 40, kernelSize: 1 }).apply(x) as tf.SymbolicTensor;
+  const pool = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(conv) as tf.SymbolicTensor;
+  return tf.model({ inputs: x, outputs: tf.layers.dense({ name: 'fc', units: 2 }).apply(pool) as tf.SymbolicTensor });
+}
+
+/**
+ * A table of classJumpModel where 31 channels cost more than 32, as on wasm: conv's result
+ * channels by the kernels' width rules (its reduction, the image's 8 channels, suits
+ * convolution.wat), sampled at 20 and 31 (XNNPACK: 2.0 and 3.1 ms, 0.1 ms a channel: 0.1 * w)
+ * and at 32 and 40 (convolution.wat's whole tiles: 1.6 and 2.0 ms, 0.05 ms a channel:
+ * 1.6 + 0.05 * (w - 32), extended below 32 the same way; 24 costs 1.2). Padded widths 33..39 run
+ * as 40 (2.0 ms). pool 0.1 ms and fc 0.2 ms at any width (one sample), overhead 0.2 ms: the model
+ * takes conv's time + 0.5 ms.
+ */
+export function classJumpTable(model: tf.LayersModel): TableHardware {
+  const layers = [
+    handMadeLayer('conv', 'Conv2D', [null, 8, 8, 8], [null, 8, 8, 40], [8], [20, 31, 32, 40], [[2.0, 3.1, 1.6, 2.0]], { input: 'conv-reduction', output: 'conv-result' }),
+    handMadeLayer('pool', 'GlobalAveragePooling2D', [null, 8, 8, 40], [null, 40], [40], [40], [[0.1]]),
+    handMadeLayer('fc', 'Dense', [null, 40], [null, 2], [40], [2], [[0.2]]),
+  ];
+  return { name: 'class-jump', path: '(hand-made)', table: handMadeTable(graphFingerprint(buildLayerGraph(model)), layers, 2.0 + 0.1 + 0.2, 0.2) };
 }

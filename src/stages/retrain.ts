@@ -185,7 +185,8 @@ async function trainedBefore(run: RunDir, stage: Stage): Promise<{ result: Train
  * `morphnet retrain`: builds the expanded structure with fresh weights (width-0 groups remove
  * their branch), trains it without the regularizer with a schedule, evaluates and saves a model
  * that stock tf.loadLayersModel reads. With baseline 'uniform', also the seed scaled by one
- * multiplier to the same budget.
+ * multiplier to the same budget. With retrain.measureLatency (the default), then times each
+ * trained model's inference and the seed's (`<model>/latency.json`).
  */
 export async function retrainStage(request: RetrainRequest, events: RetrainEvents = {}): Promise<RetrainResult> {
   // A complete expand implies a complete shrink; the error names the first stage missing.
@@ -201,7 +202,8 @@ export async function retrainStage(request: RetrainRequest, events: RetrainEvent
   const result: RetrainResult = { runDir: run.root };
   let seedTimed = false;
   try {
-    const timing = inferenceSetting(config, seed);
+    // retrain.measureLatency false: no model is timed (and no table is read to predict one).
+    const timing = config.retrain.measureLatency ? inferenceSetting(config, seed) : undefined;
     for (const stage of stages) {
       if (run.stageStatus(stage) === 'complete' && !request.force) {
         const done = run.paths.stageResult(stage);
@@ -221,9 +223,11 @@ export async function retrainStage(request: RetrainRequest, events: RetrainEvent
       }
       run.markStage(stage, 'running');
       result[stage as 'retrain' | 'baseline'] = earlier?.result ?? (await trainStage(stage, model, config, run.root, events, { multiplier }));
-      writeInferenceLatency(run.root, stage as TimedModel, model, timing(widthsOf(structure)));
-      if (!seedTimed) timeSeed(run.root, seed, timing(widthsOf(seedStructure(analysis))));
-      seedTimed = true;
+      if (timing) {
+        writeInferenceLatency(run.root, stage as TimedModel, model, timing(widthsOf(structure)));
+        if (!seedTimed) timeSeed(run.root, seed, timing(widthsOf(seedStructure(analysis))));
+        seedTimed = true;
+      }
       run.markStage(stage, 'complete');
     }
     return result;

@@ -1,8 +1,9 @@
 import type { CostModel, CostOptions, Resource } from '../cost/cost-model.js';
+import { classBoundariesAbove, costMayFallWithWidth } from './class-boundaries.js';
 import { StructureCosting } from './cost-of.js';
 import { solveMultiplier, type GroupWidths, type MultiplierOptions, type ReachableRange } from './width-multiplier.js';
 
-/** One channel added by the fill: the group and its width after the addition. */
+/** One step of the fill: the group and its width after it (one channel more, or a jump to a class boundary). */
 export interface FilledChannel {
   group: number;
   width: number;
@@ -20,8 +21,15 @@ export interface FillResult {
  * fit. Channels are added one at a time, each to the group whose next channel comes due first
  * under proportional growth (smallest (width + 1) / learned width, the group furthest below
  * w * learned width; ties to the lower group id) among those whose next channel still fits,
- * until none fits. Groups are the unit, so tied layers stay tied; width-0 groups stay removed,
- * fixed groups and groups at maxWidth stay as they are.
+ * until none fits. Where the cost can fall with width (latency from a measured table:
+ * `costMayFallWithWidth`) a channel that does not fit need not end the fill, since a wider
+ * width may run a faster kernel path (31 channels on XNNPACK, 32 on whole tiles): when no next
+ * channel fits, each group in the same order may jump to the first of its class boundaries up
+ * to the next multiple of 8 that fits (`classBoundariesAbove`: 28 or 32 from 24 channels when
+ * 25 does not fit). Only boundaries are priced: within a class time grows with width, so past a
+ * next channel that does not fit only a change of class can. Groups are the unit, so tied
+ * layers stay tied; width-0 groups stay removed, fixed groups and groups at maxWidth stay as
+ * they are.
  */
 export function fillBudget(
   costModel: CostModel,
@@ -33,29 +41,33 @@ export function fillBudget(
 ): FillResult {
   const analysis = costModel.analysis;
   const costing = new StructureCosting(costModel, options.costOptions);
-  // Growing a group never makes or unmakes a width-0 group, so the rebuilt topology stays that of `start`.
-  const priced = (widths: GroupWidths) => costing.resource(resource, widths);
+  const maxWidth = options.maxWidth ?? Number.POSITIVE_INFINITY;
+  const jumps = costMayFallWithWidth(resource, options.costOptions);
   const widths = [...start];
-  let cost = priced(widths);
+  // Growing a group never makes or unmakes a width-0 group, so the rebuilt topology stays that of `start`.
+  let cost = costing.resource(resource, widths);
   const added: FilledChannel[] = [];
-  const growable = analysis.groups.filter((g) => !g.fixed && learned[g.id] > 0 && widths[g.id] > 0).map((g) => g.id);
-  for (;;) {
-    const candidates = growable
-      .filter((g) => options.maxWidth === undefined || widths[g] < options.maxWidth)
-      .sort((a, b) => (widths[a] + 1) / learned[a] - (widths[b] + 1) / learned[b] || a - b);
-    let grown = false;
-    for (const group of candidates) {
-      widths[group] += 1;
-      const next = priced(widths);
+  /** Sets the group to the first of these widths that fits and says so; leaves it as it was if none does. */
+  const growTo = (group: number, candidates: number[]): boolean => {
+    const before = widths[group];
+    for (const width of candidates) {
+      widths[group] = width;
+      const next = costing.resource(resource, widths);
       if (next <= target) {
         cost = next;
-        added.push({ group, width: widths[group] });
-        grown = true;
-        break;
+        added.push({ group, width });
+        return true;
       }
-      widths[group] -= 1;
     }
-    if (!grown) return { widths, cost, added };
+    widths[group] = before;
+    return false;
+  };
+  const growable = analysis.groups.filter((g) => !g.fixed && learned[g.id] > 0 && widths[g.id] > 0).map((g) => g.id);
+  for (;;) {
+    const candidates = growable.filter((g) => widths[g] < maxWidth).sort((a, b) => (widths[a] + 1) / learned[a] - (widths[b] + 1) / learned[b] || a - b);
+    if (candidates.some((group) => growTo(group, [widths[group] + 1]))) continue;
+    if (jumps && candidates.some((group) => growTo(group, classBoundariesAbove(widths[group] + 1).filter((width) => width <= maxWidth)))) continue;
+    return { widths, cost, added };
   }
 }
 
@@ -71,7 +83,7 @@ export interface BudgetFit {
 
 /**
  * The structure expand and the uniform baseline build for a budget: the largest width multiplier
- * that fits (solveMultiplier), then, with `fill`, single channels until no more fit.
+ * that fits (solveMultiplier), then, with `fill`, channels one group at a time until no more fit (fillBudget).
  */
 export function fitBudget(
   costModel: CostModel,
