@@ -3,11 +3,13 @@ import { extname, join, resolve } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/select.js';
 import { countModel } from '../cost/count-model.js';
+import { readDataset } from '../data/load.js';
 import { describeValue, usageError } from '../errors.js';
 import { writeKerasArchive, writeKerasH5 } from '../model/keras/write.js';
 import { loadModel, saveModel } from '../model/load.js';
-import { copyModelMetadata } from '../model/teachable-machine.js';
+import { copyModelMetadata, readTeachableMachineMetadata, seedClassNames, writeTrainedMetadata } from '../model/teachable-machine.js';
 import { runDirLayout } from '../run-dir/run-dir.js';
+import { modelShape } from '../run-state/experiment.js';
 import { RunState } from '../run-state/run-state.js';
 import { initFromShrink } from '../run-state/seed.js';
 import { widthsOf } from '../structure/structure.js';
@@ -71,6 +73,19 @@ async function sourceModel(runDir: string, from: ExportSource): Promise<tf.Layer
   return loadModel({ path: join(state.paths.stageModel(from), 'model.json') });
 }
 
+/**
+ * The pruned model's metadata.json, when the seed is a Teachable Machine export: the seed's, its
+ * labels following the model's output units as retrain writes them (the data's class names).
+ * The data is read only then: an image folder is listed, not decoded.
+ */
+function writePrunedMetadata(runDir: string, model: tf.LayersModel, path: string): void {
+  const { config } = RunState.open(runDir, 'shrink');
+  if (!readTeachableMachineMetadata(config.model.path)) return;
+  const shape = modelShape(model);
+  const { classNames } = readDataset(config.data, config.seed, { ...shape, classNames: seedClassNames(config.model) });
+  writeTrainedMetadata(path, config.model.path, classNames, shape.numClasses);
+}
+
 /** Writes `model` at `path` in `format`; the last step of an export. */
 async function writeExport(model: tf.LayersModel, format: ExportFormat, path: string): Promise<void> {
   if (format === 'keras') await writeKerasArchive(model, path);
@@ -87,8 +102,11 @@ export async function exportStage(request: ExportRequest): Promise<ExportResult>
   const path = outputPath(request, from);
   const model = await sourceModel(request.runDir, from);
   await writeExport(model, request.format, path);
-  // A Teachable Machine model's labels travel with a tfjs export (the pruned model has no trained labels).
-  if (request.format === 'tfjs' && from !== 'pruned') copyModelMetadata(runDirLayout(request.runDir).stageModel(from), path);
+  // A Teachable Machine model's labels travel with a tfjs export.
+  if (request.format === 'tfjs') {
+    if (from === 'pruned') writePrunedMetadata(request.runDir, model, path);
+    else copyModelMetadata(runDirLayout(request.runDir).stageModel(from), path);
+  }
   const { totals } = countModel(model);
   model.dispose();
   return { path, format: request.format, from, params: totals.totalParams, flops: totals.flops };

@@ -74,6 +74,12 @@ evaluation: {batchNormSamples: 12}
     expect(SEED_METADATA.labels).toContain(page.predicted);
     // Half the FLOPs: fewer weights than the export's 2,165,232 bytes.
     expect(page.weightBytes).toBeLessThan(statSync(join(EXPORT, 'weights.bin')).size);
+
+    // The pruned shrink result carries the labels too: 30 output units, the export's 30 labels in its order.
+    const pruned = join(dir, 'web-pruned');
+    const prunedRun = runCli(['export', '-r', runDir, '--from', 'pruned', '--format', 'tfjs', '-o', pruned]);
+    expect(prunedRun.code, prunedRun.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(pruned, 'metadata.json'), 'utf8'))).toEqual(SEED_METADATA);
     // 39 s on the 2 shared cores at a load average of 16; about 110 s at 20 with a training bench beside it.
   }, 300_000);
 });

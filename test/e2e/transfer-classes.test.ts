@@ -94,5 +94,12 @@ describe('training the 30-class Teachable Machine model on 3 classes of your own
     const model = await loadWithStockTfjs(join(runDir, 'retrain/model'));
     const shape = tf.tidy(() => (model.predict(tf.ones([2, 224, 224, 3])) as tf.Tensor).shape);
     expect(shape).toEqual([2, 3]);
-  });
+
+    // A tfjs export of the pruned model names its 3 output units after the class folders, with the seed's other fields.
+    const pruned = join(dir, 'pruned-tfjs');
+    const exported = runCli(['export', '-r', runDir, '--from', 'pruned', '--format', 'tfjs', '-o', pruned]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const seedMetadata = JSON.parse(readFileSync(join(TEACHABLE_MACHINE, '../metadata.json'), 'utf8'));
+    expect(JSON.parse(readFileSync(join(pruned, 'metadata.json'), 'utf8'))).toEqual({ ...seedMetadata, labels: ['class0', 'class1', 'class2'] });
+  }, 300_000);
 });
