@@ -8,6 +8,7 @@ import { installConvTrainingPath } from './conv-training.js';
 import { installFusedBatchNorm } from './fused-batch-norm.js';
 import { installClipGradient } from './clip-gradient.js';
 import { installReluGradient } from './relu-gradient.js';
+import { installSeparableConvConfig } from './separable-conv-config.js';
 import { registerWasmTrainingKernels } from './wasm-kernels/register.js';
 import { registerWasmBackend, WASM_MAX_THREADS } from './wasm-backend.js';
 import { checkTfjsVersions, wasmThreadsCount } from './wasm-internals.js';
@@ -26,6 +27,8 @@ export interface BackendChoice {
   skipped: string[];
   /** Threads of the wasm backend's pool (the native backend manages its own). */
   threads?: number;
+  /** Set when `auto` ended on the cpu backend because wasm failed: why, and what it costs (a warning, and run.json). */
+  fallback?: string;
 }
 
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
@@ -106,6 +109,11 @@ async function useCpu(skipped: string[]): Promise<BackendChoice> {
   return { name: 'cpu', package: '@tensorflow/tfjs (cpu)', tfBackend: 'cpu', skipped };
 }
 
+/** What an `auto` that ended on cpu says: wasm's failure (the last one skipped) and the cost. */
+function cpuFallback(skipped: string[]): string {
+  return `backend auto fell back to cpu (${skipped.at(-1)}): the cpu backend trains convolutions hundreds of times slower than wasm. Reinstall with npm install to get wasm back, or set backend: cpu to choose cpu knowingly`;
+}
+
 /**
  * Initialises tfjs. `auto` prefers tensorflow (gpu, then cpu build) > wasm > cpu. An explicit
  * request that cannot be met is an error naming what is missing and how to get it.
@@ -132,10 +140,12 @@ export async function initBackend(request: BackendRequest = 'auto', configThread
     throw new MorphnetError('runtime', `--backend wasm: ${skipped.at(-1)}`, 'reinstall with npm install, or use --backend cpu');
   }
   choice ??= await useCpu(skipped);
+  if (request === 'auto' && choice.name === 'cpu') choice.fallback = cpuFallback(skipped);
   installFusedBatchNorm();
   installConvTrainingPath();
   installReluGradient();
   installClipGradient();
+  installSeparableConvConfig();
   active = choice;
   return choice;
 }

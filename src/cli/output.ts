@@ -13,7 +13,10 @@ export interface Output {
   notice(message: string): void;
   /** `warning: ...` on stderr, also under --json (stdout keeps only the result): something the user should know about their data. */
   warn(message: string): void;
-  /** The backend notice (`backend: wasm (...)`), once per backend however many stages start it; silent under --json. */
+  /**
+   * The backend notice (`backend: wasm (...)`), once per backend however many stages start it;
+   * silent under --json. An `auto` that fell back to cpu is also a warning, shown even then.
+   */
   backend(choice: BackendChoice): void;
   /** Says which earlier results a stage removed because they no longer match (`expand --force`). */
   removed(stage: string, paths: string[]): void;
@@ -28,17 +31,20 @@ export function createOutput(options: { json?: boolean }): Output {
   const notice = (message: string) => {
     if (!json) process.stderr.write(`${message}\n`);
   };
+  const warn = (message: string) => {
+    process.stderr.write(`warning: ${message}\n`);
+  };
   let lastBackend: string | undefined;
   return {
     json,
     interactive,
     notice,
-    warn(message) {
-      process.stderr.write(`warning: ${message}\n`);
-    },
+    warn,
     backend(choice) {
       const line = backendNotice(choice);
-      if (line !== lastBackend) notice(line);
+      if (line === lastBackend) return;
+      notice(line);
+      if (choice.fallback) warn(choice.fallback);
       lastBackend = line;
     },
     removed(stage, paths) {

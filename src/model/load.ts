@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { installSeparableConvConfig } from '../backend/separable-conv-config.js';
 import { MorphnetError, describeValue, modelError, usageError } from '../errors.js';
 import { fileSystemHandler } from './file-io.js';
 import { numOutputs, replaceHead } from './head.js';
@@ -114,7 +115,11 @@ async function loadModelFile(path: string): Promise<tf.LayersModel> {
   }
 }
 
-/** Saves a model as model.json + weights.bin in `dir`, readable by stock `tf.loadLayersModel`. */
+/**
+ * Saves a model as model.json + weights.bin in `dir`, readable by stock `tf.loadLayersModel`.
+ * The SeparableConv2D config fix goes in here too, so that no file is written without it.
+ */
 export async function saveModel(model: tf.LayersModel, dir: string): Promise<void> {
+  installSeparableConvConfig();
   await model.save(fileSystemHandler(join(dir, 'model.json')));
 }

@@ -29,7 +29,8 @@ export interface Manifest {
   tool: { name: 'morphnet'; version: string };
   createdAt: string;
   updatedAt: string;
-  backend?: { name: string; package: string; threads?: number };
+  /** `fallback`: why `auto` ended on cpu (wasm failed), when it did. */
+  backend?: { name: string; package: string; threads?: number; fallback?: string };
   seed?: number;
   config?: unknown;
   stages: Partial<Record<Stage, StageRecord>>;

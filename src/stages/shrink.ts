@@ -186,7 +186,8 @@ async function startRunDir(run: RunDir, setup: ShrinkSetup): Promise<void> {
   const { config, experiment } = setup;
   mkdirSync(run.paths.shrinkStructures, { recursive: true });
   writeFileAtomic(run.paths.resolvedConfig, stringify(config));
-  run.update({ backend: { name: experiment.backend.name, package: experiment.backend.package, threads: experiment.backend.threads }, seed: config.seed, config });
+  const { backend } = experiment;
+  run.update({ backend: { name: backend.name, package: backend.package, threads: backend.threads, fallback: backend.fallback }, seed: config.seed, config });
   if (!existsSync(join(run.paths.seedModel, 'model.json'))) await saveModel(experiment.model, run.paths.seedModel);
   run.markStage('shrink', 'running');
 }
