@@ -85,6 +85,21 @@ export class NetworkRegularizer {
     return this.alive;
   }
 
+  /**
+   * The cost of the target resource with each regularized channel counted by a share in [0, 1],
+   * one array per group, the other components as they are (nothing is updated; the cost
+   * functions take fractional counts).
+   */
+  costAtShares(shares: ArrayLike<number>[]): number {
+    const alive = Float64Array.from(this.alive);
+    this.groups.forEach((entry, i) => {
+      entry.group.components.forEach((component, k) => {
+        alive[component] = shares[i][k];
+      });
+    });
+    return this.costModel.resource(this.options.target, alive, this.options.costOptions);
+  }
+
   aliveComponents(): Float64Array {
     return this.alive;
   }

@@ -17,7 +17,8 @@ import { insertGates, type GatedModel } from '../surgery/insert-gates.js';
 import { buildStructure, type StructureFile } from '../structure/structure-file.js';
 import { scoreHistogram, type HistogramBin } from '../structure/score-histogram.js';
 import { measuredAccuracy, optionalValAccuracy } from '../train/evaluate.js';
-import { defaultControllerOptions, goalCost, LambdaController } from '../train/lambda-controller.js';
+import { GoalSteering } from '../train/goal-steering.js';
+import { defaultControllerOptions, goalCost } from '../train/lambda-controller.js';
 import { outputKind } from '../train/loss.js';
 import { microBatchPlanFor, totalSteps, validate } from '../train/loop.js';
 import type { MicroBatchPlan } from '../train/memory.js';
@@ -139,7 +140,7 @@ interface ShrinkSetup {
   initialFlops: number;
   steps: number;
   /** Fixed lambda, or the controller that steers it toward shrink.goal. */
-  lambda: number | LambdaController;
+  lambda: number | GoalSteering;
   goal?: { text: string; cost: number };
   /** shrink.regularizer: gates: the seed's layers with a ChannelGate per group, the model trained instead of the seed. */
   gates?: GatedModel;
@@ -172,14 +173,14 @@ async function prepareShrink(request: ShrinkRequest, events: ShrinkEvents): Prom
     throw new MorphnetError('config', `shrink.goal: ${goal.text} asks for a ${shrink.target} cost of ${formatSi(goal.cost)}, at or above the seed's ${formatSi(initialCost)}`, `give a goal below the seed's cost, e.g. 50% or ${formatSi(initialCost / 2)}`);
   }
   const lambda = goal
-    ? new LambdaController(defaultControllerOptions(goal.cost, initialCost, autoStrength, steps))
+    ? new GoalSteering(defaultControllerOptions(goal.cost, initialCost, autoStrength, steps), regularizer.options.threshold, regularizer.readScores())
     : shrink.strength === undefined || shrink.strength === 'auto'
       ? autoStrength
       : shrink.strength;
   return { config, experiment, search, costModel, costOptions, regularizer, initialCost, initialFlops: costModel.resource('flops', costModel.allAlive()), steps, lambda, goal, gates };
 }
 
-const currentLambda = (lambda: number | LambdaController) => (typeof lambda === 'number' ? lambda : lambda.lambda);
+const currentLambda = (lambda: number | GoalSteering) => (typeof lambda === 'number' ? lambda : lambda.lambda);
 
 /** Records the run's start: resolved config, backend, seed model. */
 async function startRunDir(run: RunDir, setup: ShrinkSetup): Promise<void> {
@@ -199,7 +200,7 @@ const structureAt = (setup: ShrinkSetup, step: number) =>
 async function trainShrink(setup: ShrinkSetup, run: RunDir, monitor: ShrinkMonitor, events: ShrinkEvents): Promise<{ resumedAt: number; lambda: number }> {
   const { config, experiment, regularizer, steps } = setup;
   const shrink = config.shrink;
-  const controller = typeof setup.lambda === 'number' ? undefined : setup.lambda;
+  const steering = typeof setup.lambda === 'number' ? undefined : setup.lambda;
   let lambda = currentLambda(setup.lambda);
   const optimizer = createOptimizer(shrink.optimizer);
   const { numClasses } = modelShape(experiment.model);
@@ -218,10 +219,10 @@ async function trainShrink(setup: ShrinkSetup, run: RunDir, monitor: ShrinkMonit
       checkpointEvery: shrink.checkpointEvery,
       metricsPath: run.paths.shrinkMetrics,
       beforeStep: (position) => setup.gates?.sampleNoise(position.step),
-      regularization: lambda > 0 || controller ? () => regularizer.penalty().mul(lambda) : undefined,
-      checkpointState: () => (controller ? { controller: controller.state() } : {}),
+      regularization: lambda > 0 || steering ? () => regularizer.penalty().mul(lambda) : undefined,
+      checkpointState: () => (steering ? { controller: steering.state() } : {}),
       afterRestore: (resumedAt, state) => {
-        if (controller && state.controller) lambda = controller.restore(state.controller as ReturnType<LambdaController['state']>);
+        if (steering && state.controller) lambda = steering.restore(state.controller as { lambda: number });
         regularizer.updateAlive();
         events.start?.({ runDir: run.root, totalSteps: steps, resumedAt, strength: lambda, goal: setup.goal?.text, target: shrink.target, microBatches: microBatchPlanFor(experiment.model, config.data.batchSize) });
       },
@@ -231,7 +232,7 @@ async function trainShrink(setup: ShrinkSetup, run: RunDir, monitor: ShrinkMonit
         const exportDue = monitor.afterStep(losses, next, measured, lambda);
         events.step?.(monitor.latest()!);
         if (exportDue) writeJsonAtomic(join(run.paths.shrinkStructures, `alive-${String(next.step).padStart(6, '0')}.json`), structureAt(setup, next.step));
-        if (controller) lambda = controller.update(next.step, measured.cost);
+        if (steering) lambda = steering.afterStep(next.step, regularizer);
       },
       afterEpoch: (_epoch, validation) => {
         const progress = monitor.epochProgress(measuredAccuracy(validation));

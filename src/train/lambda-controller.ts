@@ -7,6 +7,7 @@
  * raising lambda while nothing has died yet and then overshoots far below the goal. The path
  * falls geometrically from the seed's cost to the goal by `approachUntil`, then stays there:
  *   reference(step) = seedCost * (goal / seedCost) ^ min(1, step / approachUntil)
+ * The cost it is given is the goal steering's (goal-steering.ts: weak channels counted in part).
  * Every `updateEvery` steps before `holdFrom`, with the error e = ln(cost / reference(step)):
  *   |cost / reference - 1| <= deadBand  ->  lambda unchanged (close enough)
  *   otherwise                           ->  ln lambda += clamp(gain * e, -maxStep, maxStep)
@@ -81,10 +82,15 @@ export class LambdaController {
     return seedCost * (goal / seedCost) ** progress;
   }
 
-  /** After step `step` (1-based count of steps done) with this alive cost: the lambda for the next step. */
+  /** True when update() at this step may change lambda: every `updateEvery` steps before the hold. */
+  due(step: number): boolean {
+    return !this.holding(step) && step % this.options.updateEvery === 0;
+  }
+
+  /** After step `step` (1-based count of steps done) with this cost: the lambda for the next step. */
   update(step: number, cost: number): number {
-    const { updateEvery, deadBand, gain, maxStep } = this.options;
-    if (this.holding(step) || step % updateEvery !== 0) return this.lambda;
+    const { deadBand, gain, maxStep } = this.options;
+    if (!this.due(step)) return this.lambda;
     const reference = this.reference(step);
     if (Math.abs(cost / reference - 1) <= deadBand) return this.current;
     const error = Math.log(Math.max(cost, Number.MIN_VALUE) / reference);

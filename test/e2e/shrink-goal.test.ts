@@ -63,13 +63,13 @@ describe.concurrent(`shrink.goal: lambda steered toward 50% of the seed cost on 
     });
   }, 900_000);
 
-  // Measured once: the size goal ended at 39,638 of the seed's 94,186 parameters (42.1%, 16%
-  // under the goal): lambda, raised while the cost lagged above the path, killed a burst of
-  // channels near the end of the approach, and none came back once it was lowered.
-  it.todo('ends within 5% of a size goal (lambda wind-up overshoots it today)');
-
-  // Measured on the shipped config (1,410 steps): 7,591,288 FLOPs for a goal of 7,452,416 (+1.9%).
-  // Two such runs made this file take 75-118 s, so the 5% check is the README's figure, not a test.
+  // Measured on the shipped config's 1,410 steps, one run each: steering on the alive cost, the
+  // size goal ended 16% under (lambda, raised while the cost lagged above the path, killed a burst
+  // of channels that never came back) and the FLOPs goal +1.9% over; steering on the cost with weak
+  // channels counted in part (goal-steering.ts), size -3.5% and FLOPs +6.9%. Both within 5% is
+  // not reached yet, and runs short enough for the suite miss by more (channels flicker across
+  // the threshold), so these stay todo.
+  it.todo('ends within 5% of a size goal');
   it.todo('ends within 5% of a FLOPs goal on a run short enough for the suite');
 
   it('refuses a goal together with a strength, naming both keys, with exit code 2', async () => {
