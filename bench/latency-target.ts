@@ -33,6 +33,8 @@ export interface LatencyTargetBenchOptions {
   blockProtocol: TimingProtocol;
   /** Where the measured tables are written (one per model), if anywhere. */
   outDir?: string;
+  /** Widths in multiples of this, as `expand --round-to N` searches and fills them (fitBudget's roundTo). */
+  roundTo?: number;
 }
 
 /** The expanded structure of one target, built and timed. */
@@ -66,6 +68,7 @@ export interface LatencyTargetBenchResult {
   threads?: number;
   batch: number;
   blocks: number;
+  roundTo?: number;
   tables: Array<{ model: string; seconds: number; wholeMs: number; seedPredictedMs: number; learnedPredictedMs: number; path: string }>;
   cases: LatencyTargetCase[];
 }
@@ -114,10 +117,10 @@ async function benchModel(spec: string, options: LatencyTargetBenchOptions, back
   const learned = learnedStructure(analysis);
   result.tables.push({ model: spec, seconds, wholeMs: table.whole.medianMs, seedPredictedMs, learnedPredictedMs: costing.resource('latency', learned), path });
   for (const percentOfSeed of TARGET_PERCENTS) {
-    // As `expand --target-latency P%` resolves and solves it (stages/expand.ts), with expand.fill's default (true).
+    // As `expand --target-latency P% [--round-to N]` resolves and solves it (stages/expand.ts), with expand.fill's default (true).
     const target = resolveTarget({ resource: 'latency', percentOfSeed }, (resource) => costing.resource(resource, seedWidths));
     if (!('resource' in target)) throw new Error('a latency budget resolves to an amount');
-    const { fit, range } = fitBudget(costing.costModel, learned, 'latency', target.value, { costOptions, fill: true });
+    const { fit, range } = fitBudget(costing.costModel, learned, 'latency', target.value, { costOptions, fill: true, roundTo: options.roundTo });
     const found: LatencyTargetCase = { model: spec, percentOfSeed, targetMs: target.value, smallestMs: range.smallest };
     result.cases.push(found);
     if (!fit) continue;
@@ -145,19 +148,20 @@ async function benchModel(spec: string, options: LatencyTargetBenchOptions, back
 /**
  * For each model: measures a latency table, expands a learned structure (random 25-100% of the
  * seed's widths) with it to 50% and 75% of the seed's predicted latency as `expand
- * --target-latency` does, builds the expanded model and times it in blocks alternating with the
+ * --target-latency` does (with `roundTo`, as `expand --round-to N` does), builds the expanded model and times it in blocks alternating with the
  * seed's: does the measured latency land on the target?
  */
 export async function benchLatencyTarget(options: LatencyTargetBenchOptions): Promise<LatencyTargetBenchResult> {
   const choice = await initBackend(options.backend, options.threads);
-  const result: LatencyTargetBenchResult = { backend: choice.name, threads: choice.threads, batch: options.batch, blocks: options.blocks, tables: [], cases: [] };
+  const result: LatencyTargetBenchResult = { backend: choice.name, threads: choice.threads, batch: options.batch, blocks: options.blocks, roundTo: options.roundTo, tables: [], cases: [] };
   for (const spec of options.models) await benchModel(spec, options, choice.name, choice.threads, result);
   return result;
 }
 
 /** One line per model's table, then target, predicted, measured (median, IQR) and error per expanded structure. */
 export function printLatencyTargetBench(result: LatencyTargetBenchResult): void {
-  console.log(`expand --target-latency on ${measuredOn(result)}: target (a percentage of the seed's predicted latency), the expanded structure's predicted and measured latency`);
+  const rounding = result.roundTo !== undefined ? ` --round-to ${result.roundTo}` : '';
+  console.log(`expand --target-latency${rounding} on ${measuredOn(result)}: target (a percentage of the seed's predicted latency), the expanded structure's predicted and measured latency`);
   console.log(`  (measured: median and interquartile range of ${result.blocks} blocks alternating with the seed's; error = (measured - target) / target; vs seed = measured / seed measured, against the percentage)`);
   for (const t of result.tables) console.log(`  table of ${t.model}: measured in ${t.seconds.toFixed(0)} s, whole model ${t.wholeMs.toFixed(2)} ms, predicted for the seed ${t.seedPredictedMs.toFixed(2)} ms, for the learned structure ${t.learnedPredictedMs.toFixed(2)} ms (${t.path})`);
   const ms = (value: number, width = 9) => value.toFixed(2).padStart(width);

@@ -55,13 +55,14 @@ export interface LatencyBenchResult {
   cases: LatencyBenchCase[];
 }
 
-/** Rounding that the bench checks: widths in multiples of this (expand.roundTo), within the unrounded structure's FLOPs. */
+/** Rounding that the bench checks: widths in multiples of this (as expand.roundTo builds them), within the unrounded structure's FLOPs. */
 export const ROUND_TO = 8;
 
 /**
  * Structures to predict and measure: the seed, every prunable group at 50%, random fractions in
  * [0.25, 1] and in [0.5, 1.5] (like an expanded shrink), and the latter rounded to multiples of
- * ROUND_TO as `expand.roundTo` rounds, within its FLOPs (does rounding pay at the same FLOPs?).
+ * ROUND_TO (roundWidths: nearest multiples, then back down within its FLOPs; expand instead
+ * searches the rounded widths), to ask whether rounding pays at the same FLOPs.
  */
 function benchStructures(analysis: ChannelAnalysis, costModel: CostModel): Array<{ name: string; widths: GroupWidths }> {
   const scaled = (fraction: (g: number) => number) => analysis.groups.map((group) => (group.fixed ? group.width : Math.max(1, Math.round(group.width * fraction(group.id)))));

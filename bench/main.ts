@@ -9,6 +9,7 @@ import { benchQuality } from './quality.js';
 import { benchRegularizer } from './regularizer.js';
 import { runReferenceBench } from './reference/bench.js';
 import type { BackendRequest } from '../src/backend/select.js';
+import { positiveIntegerFlag } from '../src/cli/integer-flag.js';
 import { benchTrainStep, type Spread } from './train-step.js';
 
 /**
@@ -119,7 +120,7 @@ const BENCHES: Record<string, (json: boolean, args: string[]) => Promise<void>> 
     printLatencyBench(result);
   },
   // npm run bench -- latency-target [--models cnn,resnet20,mobilenet-v2?width=0.35] [--backend wasm] [--threads 2] [--batch 1] [--widths 5] [--repeats 9]
-  //   [--blocks 5] [--block-repeats 5] [--out DIR]: expand --target-latency to 50% and 75% of the seed's predicted latency, measured interleaved with the seed
+  //   [--blocks 5] [--block-repeats 5] [--out DIR] [--round-to N]: expand --target-latency [--round-to N] to 50% and 75% of the seed's predicted latency, measured interleaved with the seed
   'latency-target': async (json, args) => {
     const option = optionOf(args);
     const d = DEFAULT_LATENCY_BENCH;
@@ -133,6 +134,7 @@ const BENCHES: Record<string, (json: boolean, args: string[]) => Promise<void>> 
       blocks: Number(option('--blocks') ?? 5),
       blockProtocol: { ...d.protocol, repeats: Number(option('--block-repeats') ?? 5) },
       outDir: option('--out'),
+      roundTo: args.includes('--round-to') ? positiveIntegerFlag('--round-to', option('--round-to'), '8', 'a positive whole number of channels') : undefined,
     });
     if (json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
     printLatencyTargetBench(result);

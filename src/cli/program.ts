@@ -68,7 +68,7 @@ export function buildProgram(): Command {
     .option('--hardware <name>', 'hardware for latency')
     .option('--max-width <n>', 'no group grows beyond this many channels')
     .option('--no-fill', 'the pure multiplier: add no single channels after it (config expand.fill)')
-    .option('--round-to <n>', 'widths in multiples of N, still within the budget; no fill (config expand.roundTo)')
+    .option('--round-to <n>', 'widths in multiples of N: the budget search prices the rounded widths and the fill grows in steps of N (config expand.roundTo)')
     .option('--force', 'redo a finished expand (removes the retrained models, their exports and the report, and says which)')
     .option('--json', JSON_DESCRIPTION)
     .action(async (flags) => (await import('./commands/expand.js')).expandCommand(flags));

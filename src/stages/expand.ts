@@ -134,27 +134,24 @@ export async function expandStage(request: ExpandRequest, events: ExpandEvents =
   let widths: GroupWidths;
   let filled: FilledChannel[] = [];
   const roundTo = request.roundTo ?? config.expand.roundTo;
-  // Single channels added after the multiplier would undo the rounding: with roundTo, no fill.
-  const fill = 'resource' in target && roundTo === undefined && (request.fill ?? config.expand.fill);
+  // With roundTo the search prices the rounded widths and the fill moves in steps of roundTo, so the budget holds as built.
+  const fill = 'resource' in target && (request.fill ?? config.expand.fill);
   if ('multiplier' in target) {
     multiplier = target.multiplier;
     widths = scaleWidths(analysis, learned, multiplier, { maxWidth });
+    if (roundTo !== undefined) widths = roundWidths(widths, roundTo, { fixed: analysis.groups.map((g) => g.fixed), maxWidths: maxWidth === undefined ? undefined : analysis.groups.map(() => maxWidth) });
   } else {
-    const { fit, range } = fitBudget(costing.costModel, learned, target.resource, target.value, { maxWidth, costOptions, fill });
+    const { fit, range } = fitBudget(costing.costModel, learned, target.resource, target.value, { maxWidth, roundTo, costOptions, fill });
     if (!fit) {
       const unit = target.resource === 'latency' ? ' ms' : '';
       const largest = Number.isFinite(range.largest) ? `${formatSi(range.largest)}${unit}` : 'unbounded';
       throw new MorphnetError(
         'budget',
         `--target-${target.resource} ${formatSi(target.value)}${unit}${target.percentOfSeed !== undefined ? ` (${target.percentOfSeed}% of the seed's)` : ''} is below the smallest reachable ${target.resource} ${formatSi(range.smallest)}${unit} (largest: ${largest})`,
-        'raise the target, or shrink with a larger strength so more groups vanish',
+        `raise the target, ${roundTo !== undefined ? `lower expand.roundTo (--round-to, now ${roundTo}: every group keeps at least that many channels), ` : ''}or shrink with a larger strength so more groups vanish`,
       );
     }
     ({ multiplier, widths, filled } = fit);
-  }
-  if (roundTo !== undefined) {
-    const budget = 'resource' in target ? { cost: (w: GroupWidths) => costing.resource(target.resource, w), budget: target.value } : {};
-    widths = roundWidths(widths, roundTo, { fixed: analysis.groups.map((g) => g.fixed), maxWidths: maxWidth === undefined ? undefined : analysis.groups.map(() => maxWidth), ...budget });
   }
 
   const expanded = structureFile(costing, withWidths(learnedStructure, widths), { model: learnedFile.model, step: learnedFile.step });

@@ -64,6 +64,28 @@ describe('fitBudget: the multiplier, then single channels', () => {
     expect([fit!.widths[A], fit!.widths[B], fit!.cost]).toEqual([2, 6, 984]);
   });
 
+  it('with roundTo prices the rounded widths and fills in steps of roundTo: FLOPs and size stay within the budget (hand arithmetic)', () => {
+    const { costModel, A, B, learned } = chainLearnedAt2And4();
+    // roundTo 4: widths round up from u = 4m + 2, 1..3 go to 4. (round(2w), round(4w)) rounded: w = 0 (4, 4)
+    // 1152 + 512 + 16 = 1680 FLOPs; B to 8 from w = 5.5 / 4 = 1.375: (4, 8) 1152 + 1024 + 32 = 2208; B to 12 from
+    // 9.5 / 4 = 2.375: (4, 12) 1152 + 1536 + 48 = 2736; A to 8 from 5.5 / 2 = 2.75: (8, 12) 2304 + 3072 + 48 = 5424.
+    // Target 5000: the multiplier stops below 2.75 at (4, 12).
+    const pure = fitBudget(costModel, learned, 'flops', 5000, { roundTo: 4, fill: false }).fit!;
+    expect([pure.widths[A], pure.widths[B], pure.cost]).toEqual([4, 12, 2736]);
+    expect(pure.multiplier).toBeCloseTo(2.75, 7);
+    // The fill in steps of 4: A to 8 (next 8 / 2 = 4, B 16 / 4 = 4) gives 5424, no; B to 16: 1152 + 2048 + 64 =
+    // 3264; then A (8, 16) 6464 no, B (4, 20) 1152 + 2560 + 80 = 3792, (4, 24) 4320, (4, 28) 4848; (4, 32) 5376
+    // and (8, 28) 2304 + 7168 + 112 = 9584 do not fit.
+    const { fit } = fitBudget(costModel, learned, 'flops', 5000, { roundTo: 4, fill: true });
+    expect([fit!.widths[A], fit!.widths[B], fit!.cost, fit!.slack]).toEqual([4, 28, 4848, 5000 - 4848]);
+    expect(fit!.filled).toEqual([16, 20, 24, 28].map((width) => ({ group: B, width })));
+    // Size: convA 9a, convB ab, out 2b + 2 (no conv biases): (4, 12) 36 + 48 + 24 + 2 = 110, (8, 12) 72 + 96 + 24
+    // + 2 = 194. Target 150: the multiplier stops at (4, 12); the fill: A (8, 12) no, B (4, 16) 36 + 64 + 32 + 2 =
+    // 134, then A (8, 16) 234 and B (4, 20) 158 do not fit.
+    const size = fitBudget(costModel, learned, 'size', 150, { roundTo: 4, fill: true }).fit!;
+    expect([size.widths[A], size.widths[B], size.cost]).toEqual([4, 16, 134]);
+  });
+
   it("zoo:cnn (the mnist config's seed) with the structure its shrink learns: 60% of the seed lands within 0.5% below", () => {
     const analysis = analyze(buildZooModel('cnn'));
     const costModel = new CostModel(analysis);
@@ -104,4 +126,23 @@ describe('fitBudget: the multiplier, then single channels', () => {
       }
     });
   }
+
+  it('resnet20 with roundTo 8: 60% of the seed\'s FLOPs, every width a multiple of 8, tied layers equal, the rebuilt model within the budget', async () => {
+    const seed = buildZooModel('resnet20');
+    const analysis = analyze(seed);
+    const costModel = new CostModel(analysis);
+    const target = 0.6 * costModel.resource('flops', costModel.allAlive());
+    const learned = analysis.groups.map((g, i) => (g.fixed ? g.width : Math.max(1, Math.round(g.width * (0.3 + 0.6 * (((i * 7919) % 13) / 13))))));
+    const { fit } = fitBudget(costModel, learned, 'flops', target, { roundTo: 8, fill: true });
+    expect(fit!.cost).toBeLessThanOrEqual(target);
+    for (const group of analysis.groups.filter((g) => !g.fixed && fit!.widths[g.id] > 0)) expect(fit!.widths[group.id] % 8, `group ${group.id}`).toBe(0);
+    const rebuilt = await rebuildModel(seed, analysis, fit!.widths, 1);
+    const report = countModel(rebuilt);
+    expect(report.totals.flops).toBe(fit!.cost);
+    const widthOf = (layer: string) => report.layers.find((l) => l.name === layer)?.outputShape.at(-1);
+    for (const group of analysis.groups.filter((g) => !g.fixed && fit!.widths[g.id] > 0)) {
+      const whole = group.members.filter((m) => m.channels.length === group.width && m.channels[0].length === 1 && widthOf(m.nodeId) !== undefined);
+      expect(new Set(whole.map((m) => widthOf(m.nodeId)))).toEqual(new Set(whole.length ? [fit!.widths[group.id]] : []));
+    }
+  });
 });

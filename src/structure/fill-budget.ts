@@ -3,7 +3,7 @@ import { classBoundariesAbove, costMayFallWithWidth } from './class-boundaries.j
 import { StructureCosting } from './cost-of.js';
 import { solveMultiplier, type GroupWidths, type MultiplierOptions, type ReachableRange } from './width-multiplier.js';
 
-/** One step of the fill: the group and its width after it (one channel more, or a jump to a class boundary). */
+/** One step of the fill: the group and its width after it (one channel more, one step of roundTo, or a jump to a class boundary). */
 export interface FilledChannel {
   group: number;
   width: number;
@@ -30,6 +30,12 @@ export interface FillResult {
  * next channel that does not fit only a change of class can. Groups are the unit, so tied
  * layers stay tied; width-0 groups stay removed, fixed groups and groups at maxWidth stay as
  * they are.
+ *
+ * With roundTo the fill moves in its steps instead of single channels: a group grows to its next
+ * multiple of roundTo, and jumps only to class boundaries that are multiples of it, so every
+ * width stays a multiple (the multiplier's rounded widths, `MultiplierOptions.roundTo`, are). A
+ * step of roundTo is the unit the multiplier moves a group by too, so the fill spends what one
+ * rounded multiplier leaves as the single-channel fill does without rounding.
  */
 export function fillBudget(
   costModel: CostModel,
@@ -37,11 +43,14 @@ export function fillBudget(
   start: GroupWidths,
   resource: Resource,
   target: number,
-  options: { maxWidth?: number; costOptions?: CostOptions } = {},
+  options: { maxWidth?: number; roundTo?: number; costOptions?: CostOptions } = {},
 ): FillResult {
   const analysis = costModel.analysis;
   const costing = new StructureCosting(costModel, options.costOptions);
   const maxWidth = options.maxWidth ?? Number.POSITIVE_INFINITY;
+  const step = options.roundTo ?? 1;
+  /** A group's width one step up: the next multiple of the step (width + 1 without roundTo). */
+  const next = (width: number) => (Math.floor(width / step) + 1) * step;
   const jumps = costMayFallWithWidth(resource, options.costOptions);
   const widths = [...start];
   // Growing a group never makes or unmakes a width-0 group, so the rebuilt topology stays that of `start`.
@@ -64,9 +73,10 @@ export function fillBudget(
   };
   const growable = analysis.groups.filter((g) => !g.fixed && learned[g.id] > 0 && widths[g.id] > 0).map((g) => g.id);
   for (;;) {
-    const candidates = growable.filter((g) => widths[g] < maxWidth).sort((a, b) => (widths[a] + 1) / learned[a] - (widths[b] + 1) / learned[b] || a - b);
-    if (candidates.some((group) => growTo(group, [widths[group] + 1]))) continue;
-    if (jumps && candidates.some((group) => growTo(group, classBoundariesAbove(widths[group] + 1).filter((width) => width <= maxWidth)))) continue;
+    const candidates = growable.filter((g) => next(widths[g]) <= maxWidth).sort((a, b) => next(widths[a]) / learned[a] - next(widths[b]) / learned[b] || a - b);
+    if (candidates.some((group) => growTo(group, [next(widths[group])]))) continue;
+    const boundaries = (group: number) => classBoundariesAbove(next(widths[group])).filter((width) => width % step === 0 && width <= maxWidth);
+    if (jumps && candidates.some((group) => growTo(group, boundaries(group)))) continue;
     return { widths, cost, added };
   }
 }
@@ -77,13 +87,15 @@ export interface BudgetFit {
   cost: number;
   /** Target minus achieved cost (>= 0). */
   slack: number;
-  /** Channels the fill added after the multiplier, in order (empty without fill). */
+  /** The fill's steps after the multiplier, in order (empty without fill). */
   filled: FilledChannel[];
 }
 
 /**
  * The structure expand and the uniform baseline build for a budget: the largest width multiplier
- * that fits (solveMultiplier), then, with `fill`, channels one group at a time until no more fit (fillBudget).
+ * that fits (solveMultiplier), then, with `fill`, channels one group at a time until no more fit
+ * (fillBudget). With roundTo both price the widths rounded to its multiples, which are the ones
+ * returned: the result fits the budget as built, with no rounding after it.
  */
 export function fitBudget(
   costModel: CostModel,

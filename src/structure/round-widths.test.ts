@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { roundWidths } from './round-widths.js';
+import { nearestMultiple, roundWidths } from './round-widths.js';
 
 /** Cost of a chain of groups: sum of weight[g] * width[g] (hand-checkable). */
 const linearCost = (weights: number[]) => (widths: number[]) => widths.reduce((sum, w, g) => sum + weights[g] * w, 0);
@@ -33,5 +33,10 @@ describe('roundWidths', () => {
     // Group 0 back to 4 saves 12 (-> 20), group 1 saves 4 (-> 28): group 0 goes first, then 20 <= 30.
     const cost = linearCost([3, 1]);
     expect(roundWidths([7, 7], 4, { fixed: [false, false], cost, budget: 30 })).toEqual([4, 8]);
+  });
+
+  it('nearestMultiple rounds one width as roundWidths does without a budget', () => {
+    // 12 -> 16 (a half goes up), 11 -> 8, 5 -> 8 (narrower than one step), 3 with max 6 stays 3, 30 with max 30 -> 24.
+    expect([nearestMultiple(12, 8), nearestMultiple(11, 8), nearestMultiple(5, 8), nearestMultiple(3, 8, 6), nearestMultiple(30, 8, 30)]).toEqual([16, 8, 8, 3, 24]);
   });
 });

@@ -26,13 +26,24 @@ function choices(width: number, step: number, max: number): { down: number; near
 }
 
 /**
+ * One prunable group's width as `roundWidths` rounds it without a budget: the nearest multiple of
+ * `step` (halves up) within `max`; narrower than one step, one step (or the width itself where
+ * even that passes `max`). Never below 1 for a width of at least 1, and nondecreasing in `width`.
+ */
+export function nearestMultiple(width: number, step: number, max = Number.POSITIVE_INFINITY): number {
+  return choices(width, step, max).nearest;
+}
+
+/**
  * Widths in multiples of `step` (`expand.roundTo`): each prunable group to its nearest multiple
  * (halves up) within its maximum width; a group narrower than one step goes up to one step, or
  * keeps its width where even that passes its maximum (0 would remove its branch); a group at 0
  * stays removed. Tied layers stay tied: a group has one
  * width. With a budget, groups that went up go back down, the one saving the most cost first,
- * until the cost is within the budget: rounding never spends more than the widths it was given,
- * since all of them rounded down cost no more than those.
+ * until the cost is within the budget: where cost grows with every width (FLOPs, size) rounding
+ * then never spends more than the widths it was given, since all of them rounded down cost no
+ * more than those; where it need not (latency from a measured table) rounding down can cost more.
+ * expand does not round after its search: it searches the rounded widths (MultiplierOptions.roundTo).
  */
 export function roundWidths(widths: GroupWidths, step: number, options: RoundWidthsOptions): GroupWidths {
   const bounds = widths.map((width, g) => choices(width, step, options.maxWidths?.[g] ?? Number.POSITIVE_INFINITY));

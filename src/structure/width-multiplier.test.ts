@@ -100,6 +100,12 @@ describe('widthBreakpoints', () => {
     expect(widthBreakpoints(analysis, learned, 1, 100, 100, { maxWidth: 6 })).toEqual([1.125, 1.25, 1.375, 1.75, 2.25, 2.75]);
     // From w = 0 a group is held at 1 channel until 1.5 / learned: A's first breakpoint is 0.75, B's 0.375.
     expect(widthBreakpoints(analysis, learned, 0, 100, 3)).toEqual([0.375, 0.625, 0.75]);
+    // roundTo 4: a width rounds up from u = 4m + 2 (halves up; 1..3 go to 4), so A (learned 2) changes at
+    // (6 - 0.5) / 2 = 2.75, (10 - 0.5) / 2 = 4.75, ...; B (learned 4) at 5.5 / 4 = 1.375, 9.5 / 4 = 2.375,
+    // 13.5 / 4 = 3.375, 17.5 / 4 = 4.375.
+    expect(widthBreakpoints(analysis, learned, 0, 100, 5, { roundTo: 4 })).toEqual([1.375, 2.375, 2.75, 3.375, 4.375]);
+    // With maxWidth 10 as well: the multiples of 4 within 10 end at 8, reached at 2.75 (A) and 1.375 (B).
+    expect(widthBreakpoints(analysis, learned, 0, 100, 100, { roundTo: 4, maxWidth: 10 })).toEqual([1.375, 2.75]);
   });
 });
 
@@ -123,5 +129,70 @@ describe('fillBudget where latency is not monotone in width', () => {
     const { costModel, costOptions, group, learned } = classJump();
     const { fit } = fitBudget(costModel, learned, 'latency', 2.15, { costOptions, fill: true });
     expect([fit!.widths[group], fit!.filled]).toEqual([32, []]);
+  });
+});
+
+/**
+ *   input[8,8,8] -> convA: Conv2D 16 1x1 -> convB: Conv2D 16 1x1 -> pool: GlobalAveragePooling2D -> fc: Dense 2
+ * Two prunable groups: convA's channels (convB's inputs) and convB's (pool's, fc's inputs).
+ * Its table: each conv's result channels as the second test above, XNNPACK 1.0 ms at 4 and 1.2
+ * at 12 (0.9 + 0.025 * w), whole tiles 0.4 at 16 and 0.6 at 24 (0.025 * w, so 8 channels 0.2 and
+ * 32 0.8), padded widths from 33 as their multiple of 8 on the whole tiles' line (0.025 * that);
+ * convB's time does not depend on its inputs (one input sample). pool 0.1, fc 0.2, overhead
+ * 0.2: the model takes convA's time + convB's + 0.5 ms.
+ */
+function twoConvsWithXnnpackFloor() {
+  const x = tf.input({ shape: [8, 8, 8], name: 'input' });
+  const a = tf.layers.conv2d({ name: 'convA', filters: 16, kernelSize: 1 }).apply(x) as tf.SymbolicTensor;
+  const b = tf.layers.conv2d({ name: 'convB', filters: 16, kernelSize: 1 }).apply(a) as tf.SymbolicTensor;
+  const pool = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(b) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: x, outputs: tf.layers.dense({ name: 'fc', units: 2 }).apply(pool) as tf.SymbolicTensor });
+  const analysis = analyzeChannels(buildLayerGraph(model));
+  const rules = { input: 'conv-reduction', output: 'conv-result' } as const;
+  const layers = [
+    handMadeLayer('convA', 'Conv2D', [null, 8, 8, 8], [null, 8, 8, 16], [8], [4, 12, 16, 24], [[1.0, 1.2, 0.4, 0.6]], rules),
+    handMadeLayer('convB', 'Conv2D', [null, 8, 8, 16], [null, 8, 8, 16], [16], [4, 12, 16, 24], [[1.0, 1.2, 0.4, 0.6]], rules),
+    handMadeLayer('pool', 'GlobalAveragePooling2D', [null, 8, 8, 16], [null, 16], [16], [16], [[0.1]]),
+    handMadeLayer('fc', 'Dense', [null, 16], [null, 2], [16], [2], [[0.2]]),
+  ];
+  const costOptions = { hardware: { name: 'xnnpack-floor', path: '(hand-made)', table: handMadeTable(graphFingerprint(analysis.graph), layers, 0.4 + 0.4 + 0.3, 0.2) } };
+  const A = analysis.groups.find((g) => g.sources.includes('convA'))!.id;
+  const B = analysis.groups.find((g) => g.sources.includes('convB'))!.id;
+  // Learned widths 12 and 10: one multiplier rarely makes both multiples of 8.
+  const learned: GroupWidths = analysis.groups.map((g) => (g.id === A ? 12 : g.id === B ? 10 : g.width));
+  return { costModel: new CostModel(analysis), costing: new StructureCosting(analysis, costOptions), costOptions, A, B, learned };
+}
+
+describe('solveMultiplier with roundTo prices the rounded widths', () => {
+  it('finds a latency target that only widths in multiples of 8 reach, and the result fits (hand arithmetic)', () => {
+    const { costModel, costing, costOptions, A, B, learned } = twoConvsWithXnnpackFloor();
+    const latency = (a: number, b: number) => costing.resource('latency', learned.map((w, g) => (g === A ? a : g === B ? b : w)));
+    // 0.2 + 0.4 + 0.5; (8 channels 0.2) + (6 channels XNNPACK 0.9 + 0.15) + 0.5; 0.6 + 0.4 + 0.5.
+    expect([latency(8, 16), latency(8, 6), latency(24, 16)].map((ms) => ms.toFixed(12))).toEqual([1.1, 1.75, 1.5].map((ms) => ms.toFixed(12)));
+    // Unrounded, (round(12w), round(10w)): both multiples of 8 first at w = 4, (48, 40), 1.2 + 1.0 + 0.5 = 2.7.
+    // Both XNNPACK: at least 0.925 + 0.925 + 0.5 = 2.35 (1 channel each, w = 0); one past 32 unaligned: at least
+    // 1.0 (40 computed) + 0.025 * 27 (the other at w >= 32.5 / 12) + 0.5. One multiple of 8 and one XNNPACK: 8
+    // channels in A (w in [7.5, 8.5) / 12) leaves B at 6 or 7, 0.2 + 1.05 + 0.5 = 1.75 at least; 8 in B leaves
+    // A at 9 or 10 (1.825). So target 1.55 is out of reach: the least cost priced is 1.75.
+    const unrounded = solveMultiplier(costModel, learned, 'latency', 1.55, { costOptions });
+    expect(unrounded.solution).toBeUndefined();
+    expect(unrounded.range.smallest).toBeCloseTo(1.75, 12);
+    // Rounded to 8 ((u + 4) / 8 down, times 8; 8 below 8): every width a whole tile, 0.025 ms a channel, so the
+    // cost grows with w. w = 0: (8, 8) 0.9; w = 1: (16, 8) 1.1; from w = 19.5 / 12 = 1.625 A is 24: (24, 16)
+    // 0.6 + 0.4 + 0.5 = 1.5 fits; from w = 19.5 / 10 = 1.95 B is 24: (24, 24) 1.7 does not. The bisection
+    // ends just below 1.95; of the breakpoints above it (1.95, A to 32 at 27.5 / 12, ...) none fits.
+    const { solution, range } = solveMultiplier(costModel, learned, 'latency', 1.55, { costOptions, roundTo: 8 });
+    expect([solution!.widths[A], solution!.widths[B]]).toEqual([24, 16]);
+    expect(solution!.cost).toBeCloseTo(1.5, 12);
+    expect(solution!.cost).toBeLessThanOrEqual(1.55);
+    expect(solution!.slack).toBeCloseTo(0.05, 12);
+    expect(solution!.multiplier).toBeCloseTo(1.95, 7);
+    expect(solution!.multiplier).toBeLessThan(1.95);
+    expect(range.smallest).toBeCloseTo(0.2 + 0.2 + 0.5, 12);
+    // fitBudget with fill, in steps of 8: B to 24 (1.7), A to 32 (1.7), and the boundaries that are multiples
+    // of 8 (B 32: 1.9, A 40: 1.9) do not fit: nothing added.
+    const { fit } = fitBudget(costModel, learned, 'latency', 1.55, { costOptions, roundTo: 8, fill: true });
+    expect([fit!.widths[A], fit!.widths[B], fit!.filled]).toEqual([24, 16, []]);
+    expect(fit!.cost).toBeLessThanOrEqual(1.55);
   });
 });

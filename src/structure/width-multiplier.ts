@@ -2,6 +2,7 @@ import type { CostModel, CostOptions, Resource } from '../cost/cost-model.js';
 import type { ChannelAnalysis } from '../graph/channel-groups.js';
 import { costMayFallWithWidth } from './class-boundaries.js';
 import { StructureCosting } from './cost-of.js';
+import { nearestMultiple } from './round-widths.js';
 
 /** Width of every group (by group id); fixed groups keep their original width. */
 export type GroupWidths = number[];
@@ -24,16 +25,29 @@ export function aliveForWidths(analysis: ChannelAnalysis, widths: GroupWidths): 
 export interface MultiplierOptions {
   /** No group grows beyond this many channels. */
   maxWidth?: number;
+  /**
+   * Widths in multiples of this (`expand.roundTo`): each scaled width rounded as `roundWidths`
+   * rounds it (`nearestMultiple`), so the search prices the widths that will be built.
+   */
+  roundTo?: number;
 }
 
-/** round(w * width) for every prunable group; a group at width 0 stays 0, any other keeps at least 1 channel. */
+/** A prunable group's width from its unrounded scaled width (at least 1): capped at maxWidth, then rounded to roundTo's multiples. */
+function builtWidth(scaled: number, options: MultiplierOptions): number {
+  const capped = options.maxWidth ? Math.min(scaled, options.maxWidth) : scaled;
+  return options.roundTo ? nearestMultiple(capped, options.roundTo, options.maxWidth) : capped;
+}
+
+/**
+ * round(w * width) for every prunable group, within maxWidth and, with roundTo, rounded to its
+ * multiples; a group at width 0 stays 0, any other keeps at least 1 channel.
+ */
 export function scaleWidths(analysis: ChannelAnalysis, learned: GroupWidths, multiplier: number, options: MultiplierOptions = {}): GroupWidths {
   return analysis.groups.map((group) => {
     if (group.fixed) return group.width;
     const width = learned[group.id];
     if (width === 0) return 0;
-    const scaled = Math.max(1, Math.round(multiplier * width));
-    return options.maxWidth ? Math.min(scaled, options.maxWidth) : scaled;
+    return builtWidth(Math.max(1, Math.round(multiplier * width)), options);
   });
 }
 
@@ -58,7 +72,8 @@ export interface ReachableRange {
  * left the target behind. Each breakpoint is one group growing by one channel, so 512 of them
  * add 512 channels to the structure at the bisection's answer: at MobileNetV2 0.35's seed widths
  * (4144 prunable channels) 12% more, at ResNet-20's (448) more than double, well past one
- * layer's jump. With them the solve took 0.5 s for MobileNetV2 0.35 and 0.2 s for zoo:cnn with
+ * layer's jump (with roundTo, each breakpoint is one group growing by one step of roundTo
+ * channels). With them the solve took 0.5 s for MobileNetV2 0.35 and 0.2 s for zoo:cnn with
  * measured tables, on a busy 2-core machine.
  */
 export const MAX_BREAKPOINT_CANDIDATES = 512;
@@ -66,8 +81,9 @@ export const MAX_BREAKPOINT_CANDIDATES = 512;
 /**
  * The multipliers in (above, limit] where some group's width round(w * learned) changes,
  * ascending and distinct, at most `count`: for a group of learned width L at w = (k + 0.5) / L,
- * where its width becomes k + 1 (k >= 1: below 1.5 / L it is held at 1), up to maxWidth.
- * Between one breakpoint and the next no width changes.
+ * where its width becomes k + 1 (k >= 1: below 1.5 / L it is held at 1), up to maxWidth; with
+ * roundTo, only those where the rounded width changes (k + 1 past the middle between two
+ * multiples). Between one breakpoint and the next no width changes.
  */
 export function widthBreakpoints(analysis: ChannelAnalysis, learned: GroupWidths, above: number, limit: number, count: number, options: MultiplierOptions = {}): number[] {
   const all: number[] = [];
@@ -76,9 +92,12 @@ export function widthBreakpoints(analysis: ChannelAnalysis, learned: GroupWidths
     if (group.fixed || width === 0) continue;
     // The first k whose breakpoint lies above `above`.
     let k = Math.max(1, Math.floor(above * width - 0.5) + 1);
-    for (let taken = 0; taken < count; taken++, k++) {
+    for (let taken = 0; taken < count; k++) {
       const breakpoint = (k + 0.5) / width;
       if (breakpoint > limit || (options.maxWidth !== undefined && k + 1 > options.maxWidth)) break;
+      // Without roundTo every k changes the width; with it, one k in roundTo.
+      if (options.roundTo !== undefined && builtWidth(k + 1, options) === builtWidth(k, options)) continue;
+      taken++;
       if (breakpoint > above) all.push(breakpoint);
     }
   }
@@ -115,7 +134,8 @@ function scanBreakpoints(
 }
 
 /**
- * The largest width multiplier w with cost(round(w * learned widths)) <= target, by bisection on
+ * The largest width multiplier w with cost(round(w * learned widths)) <= target (with roundTo,
+ * the cost of those widths rounded to its multiples: what will be built), by bisection on
  * the exact cost model (costs are bilinear in widths, so no closed form such as sqrt is right).
  * Where the cost can fall with width (latency from a measured table: `costMayFallWithWidth`) the
  * bisection's answer fits but need not be the largest that does, so the multipliers above it at

@@ -86,7 +86,7 @@ describe('expand and retrain refuse bad input and leave the run dir as it was', 
     }
   });
 
-  it('--round-to 4 gives widths in multiples of 4 (or removed) within the budget, without fill; --round-to 0 exits 2', () => {
+  it('--round-to 4 gives widths in multiples of 4 (or removed) within the budget, the fill in steps of 4; --round-to 0 exits 2', () => {
     const copy = join(dir, 'round');
     cpSync(runDir, copy, { recursive: true });
     const seedFlops = JSON.parse(readFileSync(join(copy, 'shrink/result.json'), 'utf8')).initialFlops;
@@ -94,10 +94,11 @@ describe('expand and retrain refuse bad input and leave the run dir as it was', 
     const result = runCli(['expand', '-r', copy, '--target-flops', String(target), '--round-to', '4', '--json']);
     expect(result.code, result.stderr).toBe(0);
     const rounded = JSON.parse(result.stdout);
-    expect(rounded.fill).toBe(false);
+    expect(rounded.fill).toBe(true);
     expect(rounded.achieved).toBeLessThanOrEqual(target);
-    // zoo:cnn at width 0.25 has 8/16/32-channel groups, all prunable: every width is 0 or a multiple of 4.
+    // zoo:cnn at width 0.25 has 8/16/32-channel groups, all prunable: every width is 0 or a multiple of 4, and so is every fill step.
     for (const group of rounded.groups.filter((g: { fixed?: boolean }) => !g.fixed)) expect(group.width % 4).toBe(0);
+    for (const step of rounded.filled) expect(step.width % 4).toBe(0);
     const bad = runCli(['expand', '-r', copy, '--target-flops', String(target), '--round-to', '0', '--force']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--round-to: expected a positive whole number of channels, received "0"');
