@@ -6,6 +6,13 @@ torchvision's mobilenet_v2(width_mult, num_classes) for zoo:mobilenet-v2 (a copy
 when python3-torchvision is missing), SGD with momentum 0.9, random inputs, on the CPU with the
 given number of threads.
 
+The configuration is PyTorch's fastest fair one on this machine (2-core, shared): torch's own
+intra-op threads only (torch.set_num_threads), convolutions through oneDNN (mkldnn, on by default;
+off they take the im2col + BLAS path: zoo:cnn 1.7x slower with OpenBLAS, 6x with the reference BLAS),
+contiguous NCHW tensors (channels_last measured no faster). BLAS only serves the dense layers then;
+bench/train-step.ts picks OpenBLAS's OpenMP build when installed, whose threads are torch's own
+OpenMP threads. The {"ready": ...} line reports what this process actually got.
+
 Serves blocks of steps so that bench/train-step.ts can interleave them with its own: after one
 warm-up step it prints a JSON line {"ready": ...}, then for each line "STEPS" read from stdin runs
 that many steps and prints {"msPerStep": ...}; it ends at end of input. Not part of `npm test`.
@@ -13,7 +20,9 @@ that many steps and prints {"msPerStep": ...}; it ends at end of input. Not part
 usage: python3 bench/torch_train_step.py MODEL BATCH THREADS
   MODEL: cnn | resnet-small | mobilenet-v2?width=0.35&inputShape=96,96,3&classes=10 (zoo: optional)
 """
+import ctypes
 import json
+import os
 import sys
 import time
 from urllib.parse import parse_qs
@@ -109,6 +118,39 @@ def build(spec):
     raise SystemExit(f"unknown model {spec!r}: expected cnn, resnet-small or mobilenet-v2?width=...&inputShape=H,W,C&classes=N")
 
 
+def blas_library():
+    """The BLAS this process loaded (libblas.so.3 from LD_LIBRARY_PATH or Debian's alternatives), described."""
+    paths = sorted({line.split()[-1] for line in open("/proc/self/maps") if "/libblas" in line or "/libopenblas" in line})
+    for path in paths:
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        if hasattr(library, "openblas_get_config"):
+            library.openblas_get_config.restype = ctypes.c_char_p
+            parallel = {0: "sequential", 1: "pthreads", 2: "OpenMP"}.get(library.openblas_get_parallel(), "unknown threading")
+            config = library.openblas_get_config().decode().strip()
+            return f"{config}, {parallel}, {library.openblas_get_num_threads()} threads ({os.path.dirname(path)})"
+    if paths:
+        return f"reference BLAS, single-threaded ({', '.join(paths)}); apt-get install libopenblas0-openmp for OpenBLAS"
+    return "none loaded"
+
+
+def record_convolution_backends(model):
+    """Hooks noting which backend (Mkldnn, Slow2d, ...) torch picks for each Conv2d call; returns (found, remove)."""
+    found = set()
+
+    def record(conv, inputs):
+        try:
+            args = (inputs[0], conv.weight, conv.bias, conv.stride, conv.padding, conv.dilation, False, [0, 0], conv.groups)
+            found.add(str(torch._C._select_conv_backend(*args)).rpartition(".")[2])
+        except (AttributeError, RuntimeError, TypeError):
+            found.add("unknown")
+
+    hooks = [m.register_forward_pre_hook(record) for m in model.modules() if isinstance(m, nn.Conv2d)]
+    return found, lambda: [hook.remove() for hook in hooks]
+
+
 def main():
     spec, batch, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     torch.set_num_threads(threads)
@@ -126,8 +168,21 @@ def main():
         optimizer.step()
         return loss.item()
 
+    convolutions, stop_recording = record_convolution_backends(model)
     step()  # warm-up
-    ready = {"ready": True, "model": spec, "threads": torch.get_num_threads(), "batch": batch, "torch": torch.__version__, "source": source}
+    stop_recording()
+    ready = {
+        "ready": True,
+        "model": spec,
+        "batch": batch,
+        "torch": torch.__version__,
+        "source": source,
+        "threads": torch.get_num_threads(),
+        "ompWaitPolicy": os.environ.get("OMP_WAIT_POLICY", "default"),
+        "blas": blas_library(),
+        "mkldnn": torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled,
+        "convolutions": sorted(convolutions),
+    }
     print(json.dumps(ready), flush=True)
     for line in sys.stdin:
         steps = int(line)

@@ -29,6 +29,29 @@ export interface TrainStepCase {
   ratio?: number;
   /** The extremes of the per-block ratios (block k of ours over block k of PyTorch's). */
   ratioRange?: [number, number];
+  /** How the PyTorch side ran, as its process reported it. */
+  torchBaseline?: TorchBaseline;
+}
+
+/** The configuration a PyTorch process reports in its {"ready": ...} line (bench/torch_train_step.py). */
+export interface TorchBaseline {
+  torch: string;
+  /** Where the model definition came from: torchvision, its copy, or local. */
+  source: string;
+  /** torch.get_num_threads(): its intra-op (OpenMP) threads, the only threads doing work. */
+  threads: number;
+  ompWaitPolicy: string;
+  /** The BLAS library loaded, with its own threading report. */
+  blas: string;
+  /** Whether oneDNN (mkldnn) is compiled in and enabled. */
+  mkldnn: boolean;
+  /** The backends torch picked for the model's convolutions, e.g. ["Mkldnn"]. */
+  convolutions: string[];
+}
+
+/** One line saying what the PyTorch baseline was. */
+export function describeTorchBaseline(b: TorchBaseline): string {
+  return `PyTorch ${b.torch} baseline: ${b.threads} threads (OpenMP, OMP_WAIT_POLICY=${b.ompWaitPolicy}), oneDNN ${b.mkldnn ? 'on' : 'off'}, convolutions ${b.convolutions.join('+')}, BLAS ${b.blas}`;
 }
 
 /**
@@ -51,6 +74,31 @@ export function buildBenchModel(spec: string): tf.LayersModel {
 
 const PYTHON = '/usr/bin/python3';
 const TORCH_SCRIPT = join(import.meta.dirname, '../../bench/torch_train_step.py');
+const LIB_DIR = '/usr/lib/x86_64-linux-gnu';
+
+/**
+ * The environment for a PyTorch process on `threads` threads and no more. Convolutions run in
+ * oneDNN, so BLAS only serves the dense layers; OpenBLAS's OpenMP build (libopenblas0-openmp) is
+ * preferred, its threads being torch's own OpenMP threads; its pthreads build is held to 1 thread
+ * so it adds none; without either, the process takes whatever libblas.so.3 Debian's alternatives
+ * give and reports it.
+ */
+function torchEnv(threads: number): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    OMP_NUM_THREADS: String(threads),
+    // Passive OpenMP waits: an idle PyTorch process between its blocks must not spin on the
+    // cores our blocks run on; and on 2 shared cores spinning slowed PyTorch itself too
+    // (zoo:cnn batch 64, 2 threads, load average 4.4: medians 127 ms passive, 223 ms with
+    // GOMP_SPINCOUNT=30000, 553 ms at libgomp's default 300000).
+    OMP_WAIT_POLICY: 'PASSIVE',
+    GOMP_SPINCOUNT: '0',
+  };
+  const openblas = ['openblas-openmp', 'openblas-pthread'].find((build) => existsSync(join(LIB_DIR, build, 'libblas.so.3')));
+  if (openblas) env.LD_LIBRARY_PATH = [join(LIB_DIR, openblas), process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+  if (openblas === 'openblas-pthread') env.OPENBLAS_NUM_THREADS = '1';
+  return env;
+}
 
 /** Whether Debian's python3 has torch (package python3-torch). */
 export function torchAvailable(): boolean {
@@ -60,6 +108,7 @@ export function torchAvailable(): boolean {
 /** A PyTorch process holding the same model, batch and threads, timing blocks of steps on request. */
 class TorchSteps {
   private readonly lines: AsyncIterator<string>;
+  baseline!: TorchBaseline;
 
   private constructor(private readonly child: ChildProcessWithoutNullStreams) {
     this.lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
@@ -67,28 +116,25 @@ class TorchSteps {
 
   /** Starts the process; resolves after its warm-up step. */
   static async start(model: string, batch: number, threads: number): Promise<TorchSteps> {
-    // Passive OpenMP waits: an idle PyTorch process between its blocks must not spin on the
-    // cores our blocks run on (with the default policy both sides measured about 2x slower).
-    const env = { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', GOMP_SPINCOUNT: '0' };
-    const child = spawn(PYTHON, [TORCH_SCRIPT, model, String(batch), String(threads)], { env });
+    const child = spawn(PYTHON, [TORCH_SCRIPT, model, String(batch), String(threads)], { env: torchEnv(threads) });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const torch = new TorchSteps(child);
-    await torch.next(() => stderr);
+    torch.baseline = await torch.next<TorchBaseline>(() => stderr);
     return torch;
   }
 
   /** ms per step over a block of `steps` steps. */
   async block(steps: number): Promise<number> {
     this.child.stdin.write(`${steps}\n`);
-    return (await this.next(() => '')).msPerStep;
+    return (await this.next<{ msPerStep: number }>(() => '')).msPerStep;
   }
 
   stop(): void {
     this.child.stdin.end();
   }
 
-  private async next(stderr: () => string): Promise<{ msPerStep: number }> {
+  private async next<Line>(stderr: () => string): Promise<Line> {
     const { value, done } = await this.lines.next();
     if (done) throw new Error(`PyTorch bench failed: ${stderr()}`);
     return JSON.parse(value);
@@ -143,7 +189,7 @@ async function timeInterleaved(model: string, batch: number, threads: number, bl
     ours.dispose();
     torch?.stop();
   }
-  return { oursMs, torchMs };
+  return { oursMs, torchMs, torchBaseline: torch?.baseline };
 }
 
 function withRatio(ms: number[], torchMs: number[]) {
@@ -167,6 +213,7 @@ export async function benchTrainStep(args: {
 }): Promise<{ cases: TrainStepCase[] }> {
   const cases: TrainStepCase[] = [];
   const withTorch = torchAvailable();
+  const described = new Set<string>();
   const threadCounts = args.threads ?? [...new Set([1, defaultThreads()])];
   const chosen = args.models ? args.models.map((model) => BENCH_MODELS.find((m) => m.model === model) ?? { model, batch: 32, stepsPerBlock: 3 }) : BENCH_MODELS;
   for (const { model, batch, stepsPerBlock: baseSteps } of chosen) {
@@ -178,8 +225,12 @@ export async function benchTrainStep(args: {
         if (choice?.name !== backend) continue;
         const blocks = backend === 'cpu' ? 1 : args.blocks;
         const stepsPerBlock = backend === 'cpu' ? 1 : Math.max(1, Math.round(baseSteps * args.stepsScale));
-        const { oursMs, torchMs } = await timeInterleaved(model, batch, threads, blocks, stepsPerBlock, withTorch);
-        cases.push({ model, backend, threads: choice.threads ?? threads, batch, blocks, stepsPerBlock, ms: spreadOf(oursMs), ...withRatio(oursMs, torchMs) });
+        const { oursMs, torchMs, torchBaseline } = await timeInterleaved(model, batch, threads, blocks, stepsPerBlock, withTorch);
+        cases.push({ model, backend, threads: choice.threads ?? threads, batch, blocks, stepsPerBlock, ms: spreadOf(oursMs), ...withRatio(oursMs, torchMs), torchBaseline });
+        // On stderr, so that --json output stays one JSON line: once per distinct configuration.
+        const description = torchBaseline && describeTorchBaseline(torchBaseline);
+        if (description && !described.has(description)) process.stderr.write(`${description}\n`);
+        if (description) described.add(description);
       }
     }
   }
