@@ -11,7 +11,6 @@ import { RunState } from '../run-state/run-state.js';
 import { StructureCosting } from '../structure/cost-of.js';
 import { fitBudget, type FilledChannel } from '../structure/fill-budget.js';
 import { structureFile, structureOfFile, type ExpandedStructure } from '../structure/structure-file.js';
-import { roundWidths } from '../structure/round-widths.js';
 import { seedStructure, widthsOf, withWidths } from '../structure/structure.js';
 import { scaleWidths, type GroupWidths } from '../structure/width-multiplier.js';
 
@@ -138,8 +137,7 @@ export async function expandStage(request: ExpandRequest, events: ExpandEvents =
   const fill = 'resource' in target && (request.fill ?? config.expand.fill);
   if ('multiplier' in target) {
     multiplier = target.multiplier;
-    widths = scaleWidths(analysis, learned, multiplier, { maxWidth });
-    if (roundTo !== undefined) widths = roundWidths(widths, roundTo, { fixed: analysis.groups.map((g) => g.fixed), maxWidths: maxWidth === undefined ? undefined : analysis.groups.map(() => maxWidth) });
+    widths = scaleWidths(analysis, learned, multiplier, { maxWidth, roundTo });
   } else {
     const { fit, range } = fitBudget(costing.costModel, learned, target.resource, target.value, { maxWidth, roundTo, costOptions, fill });
     if (!fit) {

@@ -74,16 +74,18 @@ async function sourceModel(runDir: string, from: ExportSource): Promise<tf.Layer
 }
 
 /**
- * The pruned model's metadata.json, when the seed is a Teachable Machine export: the seed's, its
- * labels following the model's output units as retrain writes them (the data's class names).
- * The data is read only then: an image folder is listed, not decoded.
+ * How the pruned model's metadata.json is written, when the seed is a Teachable Machine export:
+ * the seed's, its labels following the model's output units as retrain writes them (the data's
+ * class names). The data is read here, before any file of the export is written, so a data
+ * folder that moved fails the export without leaving half of it; an image folder is listed,
+ * not decoded.
  */
-function writePrunedMetadata(runDir: string, model: tf.LayersModel, path: string): void {
+function prunedMetadataWriter(runDir: string, model: tf.LayersModel): ((path: string) => void) | undefined {
   const { config } = RunState.open(runDir, 'shrink');
-  if (!readTeachableMachineMetadata(config.model.path)) return;
+  if (!readTeachableMachineMetadata(config.model.path)) return undefined;
   const shape = modelShape(model);
   const { classNames } = readDataset(config.data, config.seed, { ...shape, classNames: seedClassNames(config.model) });
-  writeTrainedMetadata(path, config.model.path, classNames, shape.numClasses);
+  return (path) => writeTrainedMetadata(path, config.model.path, classNames, shape.numClasses);
 }
 
 /** Writes `model` at `path` in `format`; the last step of an export. */
@@ -101,10 +103,11 @@ export async function exportStage(request: ExportRequest): Promise<ExportResult>
   const from = request.from ?? 'retrain';
   const path = outputPath(request, from);
   const model = await sourceModel(request.runDir, from);
+  const prunedMetadata = request.format === 'tfjs' && from === 'pruned' ? prunedMetadataWriter(request.runDir, model) : undefined;
   await writeExport(model, request.format, path);
   // A Teachable Machine model's labels travel with a tfjs export.
   if (request.format === 'tfjs') {
-    if (from === 'pruned') writePrunedMetadata(request.runDir, model, path);
+    if (from === 'pruned') prunedMetadata?.(path);
     else copyModelMetadata(runDirLayout(request.runDir).stageModel(from), path);
   }
   const { totals } = countModel(model);

@@ -62,7 +62,7 @@ export interface ExpandedStructure extends StructureFile {
   slack: number;
   /** Whether single channels were added after the multiplier (absent in structures from before the fill). */
   fill?: boolean;
-  /** Channels added one at a time after the multiplier, in order, with each group's new width. */
+  /** The fill's steps after the multiplier (a channel, a step of roundTo, or a jump to a kernel-path boundary), in order, with each group's new width. */
   filled: FilledChannel[];
 }
 

@@ -23,8 +23,9 @@ import { Worker } from 'node:worker_threads';
  * worker loads them only after an acquire load saw the sequence number stored after them. One
  * sequence number per job, and a worker runs a job only on a sequence number it has not yet
  * taken, so every job runs exactly once, and PENDING counts exactly the jobs still running.
- * A `run` that stops waiting (a worker exited) may leave jobs running, so the pool refuses
- * every later `run`: no job is ever posted over one still running.
+ * A `run` that stops waiting (a worker exited) may leave jobs running, still writing into the
+ * caller's buffers, so the heap is not to be trusted after that error; the pool refuses every
+ * later `run`: no job is ever posted over one still running.
  */
 const PENDING = 0;
 const FAILED = 1;
