@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { initBackend, type BackendRequest } from '../src/backend/select.js';
+import { initBackend } from '../src/backend/select.js';
 import type { CostOptions } from '../src/cost/cost-model.js';
 import type { TableHardware } from '../src/cost/hardware.js';
 import { measuredOn } from '../src/cost/latency-table.js';
@@ -16,18 +16,12 @@ import { StructureCosting } from '../src/structure/cost-of.js';
 import { fitBudget } from '../src/structure/fill-budget.js';
 import type { GroupWidths } from '../src/structure/width-multiplier.js';
 import { rebuildModel } from '../src/surgery/rebuild.js';
+import type { LatencyTableBenchOptions } from './latency.js';
 
 /** The expand targets, in percent of the seed's predicted latency. */
 export const TARGET_PERCENTS = [50, 75];
 
-export interface LatencyTargetBenchOptions {
-  models: string[];
-  backend: BackendRequest;
-  threads: number;
-  batch: number;
-  widthSamples: number;
-  /** How the table's layers and whole model are timed. */
-  protocol: TimingProtocol;
+export interface LatencyTargetBenchOptions extends LatencyTableBenchOptions {
   /** Each structure is timed in this many blocks, alternating with the seed's; each block is `sampleModel` with `blockProtocol`. */
   blocks: number;
   blockProtocol: TimingProtocol;

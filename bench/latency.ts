@@ -20,13 +20,18 @@ import { rebuildModel } from '../src/surgery/rebuild.js';
 /** The issue's models: the MNIST CNN, CIFAR ResNet-20, MobileNetV2 at width 0.35 (224x224, 1000 classes). */
 export const LATENCY_BENCH_MODELS = ['cnn', 'resnet20', 'mobilenet-v2?width=0.35'];
 
-export interface LatencyBenchOptions {
+/** What both latency benches measure tables with (`latency` and `latency-target`). */
+export interface LatencyTableBenchOptions {
   models: string[];
   backend: BackendRequest;
   threads: number;
   batch: number;
   widthSamples: number;
+  /** How the table's layers and whole model are timed. */
   protocol: TimingProtocol;
+}
+
+export interface LatencyBenchOptions extends LatencyTableBenchOptions {
   /** Where the measured tables are written (one per model). */
   outDir?: string;
   /** Also time each structure's layers alone at its own widths (`layersAloneMs`): splits the error into interpolation and additivity. */

@@ -1,6 +1,6 @@
 import { benchBatchNormStatistics } from './bn-statistics.js';
 import { benchCost } from './cost.js';
-import { benchLatency, DEFAULT_LATENCY_BENCH, LATENCY_BENCH_MODELS, printLatencyBench } from './latency.js';
+import { benchLatency, DEFAULT_LATENCY_BENCH, LATENCY_BENCH_MODELS, type LatencyTableBenchOptions, printLatencyBench } from './latency.js';
 import { benchLatencyTarget, printLatencyTargetBench } from './latency-target.js';
 import { benchImageFolderMemory } from './image-folder-memory.js';
 import { profileTrainStep } from './kernel-profile.js';
@@ -20,6 +20,19 @@ function optionOf(args: string[]) {
   return (name: string) => {
     const index = args.indexOf(name);
     return index >= 0 ? args[index + 1] : undefined;
+  };
+}
+
+/** The table-measuring options both latency benches read: --models --backend --threads --batch --widths --repeats. */
+function latencyTableOptions(option: (flag: string) => string | undefined): LatencyTableBenchOptions {
+  const d = DEFAULT_LATENCY_BENCH;
+  return {
+    models: option('--models')?.split(',') ?? LATENCY_BENCH_MODELS,
+    backend: (option('--backend') ?? d.backend) as BackendRequest,
+    threads: Number(option('--threads') ?? d.threads),
+    batch: Number(option('--batch') ?? d.batch),
+    widthSamples: Number(option('--widths') ?? d.widthSamples),
+    protocol: { ...d.protocol, repeats: Number(option('--repeats') ?? d.protocol.repeats) },
   };
 }
 
@@ -105,14 +118,8 @@ const BENCHES: Record<string, (json: boolean, args: string[]) => Promise<void>> 
   // npm run bench -- latency [--models cnn,resnet20,mobilenet-v2?width=0.35] [--backend wasm] [--threads 2] [--batch 1] [--widths 5] [--repeats 9] [--out bench-latency] [--no-alone]
   latency: async (json, args) => {
     const option = optionOf(args);
-    const d = DEFAULT_LATENCY_BENCH;
     const result = await benchLatency({
-      models: option('--models')?.split(',') ?? LATENCY_BENCH_MODELS,
-      backend: (option('--backend') ?? d.backend) as BackendRequest,
-      threads: Number(option('--threads') ?? d.threads),
-      batch: Number(option('--batch') ?? d.batch),
-      widthSamples: Number(option('--widths') ?? d.widthSamples),
-      protocol: { ...d.protocol, repeats: Number(option('--repeats') ?? d.protocol.repeats) },
+      ...latencyTableOptions(option),
       outDir: option('--out') ?? 'bench-latency',
       alone: !args.includes('--no-alone'),
     });
@@ -123,16 +130,10 @@ const BENCHES: Record<string, (json: boolean, args: string[]) => Promise<void>> 
   //   [--blocks 5] [--block-repeats 5] [--out DIR] [--round-to N]: expand --target-latency [--round-to N] to 50% and 75% of the seed's predicted latency, measured interleaved with the seed
   'latency-target': async (json, args) => {
     const option = optionOf(args);
-    const d = DEFAULT_LATENCY_BENCH;
     const result = await benchLatencyTarget({
-      models: option('--models')?.split(',') ?? LATENCY_BENCH_MODELS,
-      backend: (option('--backend') ?? d.backend) as BackendRequest,
-      threads: Number(option('--threads') ?? d.threads),
-      batch: Number(option('--batch') ?? d.batch),
-      widthSamples: Number(option('--widths') ?? d.widthSamples),
-      protocol: { ...d.protocol, repeats: Number(option('--repeats') ?? d.protocol.repeats) },
+      ...latencyTableOptions(option),
       blocks: Number(option('--blocks') ?? 5),
-      blockProtocol: { ...d.protocol, repeats: Number(option('--block-repeats') ?? 5) },
+      blockProtocol: { ...DEFAULT_LATENCY_BENCH.protocol, repeats: Number(option('--block-repeats') ?? 5) },
       outDir: option('--out'),
       roundTo: args.includes('--round-to') ? positiveIntegerFlag('--round-to', option('--round-to'), '8', 'a positive whole number of channels') : undefined,
     });
