@@ -55,6 +55,11 @@ export function modelShape(model: tf.LayersModel): { inputShape: number[]; numCl
   return { inputShape, numClasses: outputShape[outputShape.length - 1] };
 }
 
+/** The shape data must have for `model`, with a Teachable Machine seed's labels to order an image folder's classes. */
+export function dataShapeFor(model: tf.LayersModel, config: MorphnetConfig): { inputShape: number[]; numClasses: number; classNames?: string[] } {
+  return { ...modelShape(model), classNames: seedClassNames(config.model) };
+}
+
 /** Loads everything a stage needs, validating it all before any run dir is touched. */
 export async function prepareExperiment(config: MorphnetConfig, onBackend?: (choice: BackendChoice) => void): Promise<Experiment> {
   const hardwareName = config.shrink.hardware ?? config.expand.hardware;
@@ -66,7 +71,7 @@ export async function prepareExperiment(config: MorphnetConfig, onBackend?: (cho
   const loaded = await loadModel(source, config.seed);
   // model.classes: auto fits the model to the data's class count, so the data is read first.
   // A Teachable Machine seed's metadata.json labels order an image folder of those classes.
-  const raw = readDataset(config.data, config.seed, { ...modelShape(loaded), classNames: seedClassNames(config.model) });
+  const raw = readDataset(config.data, config.seed, dataShapeFor(loaded, config));
   const model = source.classes === 'auto' ? await fitModelToClasses(loaded, source, raw.numClasses, config.seed) : loaded;
   const analysis = analyzeChannels(buildLayerGraph(model));
   const dataset = loadDataset(config.data, config.seed, modelShape(model), raw);

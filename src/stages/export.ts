@@ -7,9 +7,9 @@ import { readDataset } from '../data/load.js';
 import { describeValue, usageError } from '../errors.js';
 import { writeKerasArchive, writeKerasH5 } from '../model/keras/write.js';
 import { loadModel, saveModel } from '../model/load.js';
-import { copyModelMetadata, readTeachableMachineMetadata, seedClassNames, writeTrainedMetadata } from '../model/teachable-machine.js';
+import { copyModelMetadata, readTeachableMachineMetadata, writeTrainedMetadata } from '../model/teachable-machine.js';
 import { runDirLayout } from '../run-dir/run-dir.js';
-import { modelShape } from '../run-state/experiment.js';
+import { dataShapeFor } from '../run-state/experiment.js';
 import { RunState } from '../run-state/run-state.js';
 import { initFromShrink } from '../run-state/seed.js';
 import { widthsOf } from '../structure/structure.js';
@@ -83,8 +83,8 @@ async function sourceModel(runDir: string, from: ExportSource): Promise<tf.Layer
 function prunedMetadataWriter(runDir: string, model: tf.LayersModel): ((path: string) => void) | undefined {
   const { config } = RunState.open(runDir, 'shrink');
   if (!readTeachableMachineMetadata(config.model.path)) return undefined;
-  const shape = modelShape(model);
-  const { classNames } = readDataset(config.data, config.seed, { ...shape, classNames: seedClassNames(config.model) });
+  const shape = dataShapeFor(model, config);
+  const { classNames } = readDataset(config.data, config.seed, shape);
   return (path) => writeTrainedMetadata(path, config.model.path, classNames, shape.numClasses);
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -26,24 +26,32 @@ async function measuredTable(dir: string): Promise<string> {
   return path;
 }
 
+/**
+ * A two-step shrink of zoo:cnn at width 0.25 on 64 synthetic samples, expanded to 600k FLOPs (of
+ * its 1,016,704), ready to retrain two steps with a uniform baseline; `retrain` and `hardware`
+ * are added to its config.
+ */
+async function tinyExpandedRun(runDir: string, overrides: { retrain?: Record<string, unknown>; hardware?: Record<string, { table: string }> } = {}): Promise<void> {
+  await shrinkStage({
+    runDir,
+    toolVersion: 'test',
+    overrides: {
+      backend: 'wasm',
+      model: { zoo: 'cnn', options: { width: 0.25 } },
+      data: { dataset: 'synthetic', samples: 64, validationSplit: 0, batchSize: 16 },
+      shrink: { steps: 2, strength: 1e-6 },
+      retrain: { steps: 2, baseline: 'uniform', ...overrides.retrain },
+      ...(overrides.hardware ? { hardware: overrides.hardware } : {}),
+    },
+  });
+  await expandStage({ runDir, target: { resource: 'flops', value: 600e3 }, toolVersion: 'test' });
+}
+
 describe('retrain times inference of the seed, the retrained model and the baseline', () => {
   it('writes <model>/latency.json at batch 1 and the training batch, predicted by the table measured here; resumes by timing, not training', async () => {
     const runDir = mkdtempSync(join(tmpdir(), 'morphnet-retrain-'));
     const table = await measuredTable(runDir);
-    await shrinkStage({
-      runDir,
-      toolVersion: 'test',
-      overrides: {
-        backend: 'wasm',
-        model: { zoo: 'cnn', options: { width: 0.25 } },
-        data: { dataset: 'synthetic', samples: 64, validationSplit: 0, batchSize: 16 },
-        shrink: { steps: 2, strength: 1e-6 },
-        retrain: { steps: 2, baseline: 'uniform' },
-        hardware: { 'wasm-here': { table } },
-      },
-    });
-    // zoo:cnn at width 0.25: 1,016,704 FLOPs; expanded to 600k.
-    await expandStage({ runDir, target: { resource: 'flops', value: 600e3 }, toolVersion: 'test' });
+    await tinyExpandedRun(runDir, { hardware: { 'wasm-here': { table } } });
     await retrainStage({ runDir, toolVersion: 'test' });
 
     const files = Object.fromEntries((['seed', 'retrain', 'baseline'] as const).map((m) => [m, read<InferenceLatencyFile>(join(runDir, m === 'seed' ? 'seed' : m, 'latency.json'))]));
@@ -80,4 +88,14 @@ describe('retrain times inference of the seed, the retrained model and the basel
     expect(read<InferenceLatencyFile>(join(runDir, 'retrain/latency.json'))).toEqual(files.retrain);
     expect(read<InferenceLatencyFile>(join(runDir, 'seed/latency.json'))).toEqual(files.seed);
   }, 120_000);
+
+  it('retrain.measureLatency false: the models are trained and saved, none is timed (no <model>/latency.json)', async () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'morphnet-retrain-no-latency-'));
+    await tinyExpandedRun(runDir, { retrain: { measureLatency: false } });
+    const result = await retrainStage({ runDir, toolVersion: 'test' });
+    expect(result.retrain?.steps).toBe(2);
+    expect(result.baseline?.steps).toBe(2);
+    for (const model of ['seed', 'retrain', 'baseline']) expect(existsSync(join(runDir, model, 'latency.json')), model).toBe(false);
+    for (const model of ['retrain', 'baseline']) expect(existsSync(join(runDir, model, 'model', 'model.json')), model).toBe(true);
+  });
 });

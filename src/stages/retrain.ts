@@ -10,12 +10,12 @@ import { inferenceLatencyPath, readInferenceLatency, type TimedModel } from '../
 import { measuredWith, measureInference, type InferenceSetting } from '../latency/measure-inference.js';
 import { tablePredictor, tablesForBackend } from '../latency/table-prediction.js';
 import { loadModel, saveModel } from '../model/load.js';
-import { seedClassNames, writeTrainedMetadata } from '../model/teachable-machine.js';
+import { writeTrainedMetadata } from '../model/teachable-machine.js';
 import { writeJsonAtomic } from '../run-dir/atomic.js';
 import { RunDir, runDirLayout, type Stage } from '../run-dir/run-dir.js';
 import type { TrainedModel } from '../run-dir/trained-model.js';
 import { stageCommand } from '../run-dir/stage-commands.js';
-import { modelShape } from '../run-state/experiment.js';
+import { dataShapeFor, modelShape } from '../run-state/experiment.js';
 import { RunState, type RunSeed } from '../run-state/run-state.js';
 import { initFromShrink } from '../run-state/seed.js';
 import { StructureCosting } from '../structure/cost-of.js';
@@ -95,7 +95,7 @@ async function trainStage(
   extra: { multiplier?: number },
 ): Promise<TrainedModel> {
   const paths = runDirLayout(runDir);
-  const dataset = loadDataset(config.data, config.seed, { ...modelShape(model), classNames: seedClassNames(config.model) });
+  const dataset = loadDataset(config.data, config.seed, dataShapeFor(model, config));
   const retrain = config.retrain;
   const optimizer = createOptimizer(retrain.optimizer);
   const steps = totalSteps(dataset.train.count, config.data.batchSize, retrain.epochs, retrain.steps);

@@ -15,6 +15,24 @@ beforeAll(async () => {
 });
 
 const analyze = (model: tf.LayersModel) => analyzeChannels(buildLayerGraph(model));
+
+/** Learned widths as a shrink might leave them: each prunable group at 30% to 90% of its width, by a fixed pattern. */
+const learnedWidths = (analysis: ChannelAnalysis): GroupWidths =>
+  analysis.groups.map((g, i) => (g.fixed ? g.width : Math.max(1, Math.round(g.width * (0.3 + 0.6 * (((i * 7919) % 13) / 13))))));
+
+/**
+ * The seed rebuilt at `widths` costs exactly `cost` in FLOPs, and tied layers (the members of one
+ * group, e.g. a residual stage joined by Add) have the group's one width.
+ */
+async function expectBuiltAsPriced(seed: tf.LayersModel, analysis: ChannelAnalysis, widths: GroupWidths, cost: number): Promise<void> {
+  const report = countModel(await rebuildModel(seed, analysis, widths, 1));
+  expect(report.totals.flops).toBe(cost);
+  const widthOf = (layer: string) => report.layers.find((l) => l.name === layer)?.outputShape.at(-1);
+  for (const group of analysis.groups.filter((g) => !g.fixed && widths[g.id] > 0)) {
+    const whole = group.members.filter((m) => m.channels.length === group.width && m.channels[0].length === 1 && widthOf(m.nodeId) !== undefined);
+    expect(new Set(whole.map((m) => widthOf(m.nodeId)))).toEqual(new Set(whole.length ? [widths[group.id]] : []));
+  }
+}
 const groupOf = (analysis: ChannelAnalysis, layer: string) => analysis.groups.find((g) => g.members.some((m) => m.nodeId === layer))!;
 
 /**
@@ -105,8 +123,7 @@ describe('fitBudget: the multiplier, then single channels', () => {
       const analysis = analyze(seed);
       const costModel = new CostModel(analysis);
       const seedFlops = costModel.resource('flops', costModel.allAlive());
-      // Learned widths as a shrink might leave them: each prunable group at 30% to 90%, seeded.
-      const learned = analysis.groups.map((g, i) => (g.fixed ? g.width : Math.max(1, Math.round(g.width * (0.3 + 0.6 * (((i * 7919) % 13) / 13))))));
+      const learned = learnedWidths(analysis);
       for (const fraction of [0.6, 0.25]) {
         const target = fraction * seedFlops;
         const pure = fitBudget(costModel, learned, 'flops', target, { fill: false }).fit!;
@@ -114,15 +131,7 @@ describe('fitBudget: the multiplier, then single channels', () => {
         expect(fit!.cost).toBeLessThanOrEqual(target);
         expect(fit!.cost, `${name} at ${fraction}: multiplier alone ${pure.cost / target}`).toBeGreaterThanOrEqual(0.995 * target);
         expect(fit!.cost).toBeGreaterThanOrEqual(pure.cost);
-        const rebuilt = await rebuildModel(seed, analysis, fit!.widths, 1);
-        const report = countModel(rebuilt);
-        expect(report.totals.flops).toBe(fit!.cost);
-        // Tied layers (the members of one group, e.g. a residual stage joined by Add) have one width.
-        const widthOf = (layer: string) => report.layers.find((l) => l.name === layer)?.outputShape.at(-1);
-        for (const group of analysis.groups.filter((g) => !g.fixed && fit!.widths[g.id] > 0)) {
-          const whole = group.members.filter((m) => m.channels.length === group.width && m.channels[0].length === 1 && widthOf(m.nodeId) !== undefined);
-          expect(new Set(whole.map((m) => widthOf(m.nodeId)))).toEqual(new Set(whole.length ? [fit!.widths[group.id]] : []));
-        }
+        await expectBuiltAsPriced(seed, analysis, fit!.widths, fit!.cost);
       }
     });
   }
@@ -132,17 +141,9 @@ describe('fitBudget: the multiplier, then single channels', () => {
     const analysis = analyze(seed);
     const costModel = new CostModel(analysis);
     const target = 0.6 * costModel.resource('flops', costModel.allAlive());
-    const learned = analysis.groups.map((g, i) => (g.fixed ? g.width : Math.max(1, Math.round(g.width * (0.3 + 0.6 * (((i * 7919) % 13) / 13))))));
-    const { fit } = fitBudget(costModel, learned, 'flops', target, { roundTo: 8, fill: true });
+    const { fit } = fitBudget(costModel, learnedWidths(analysis), 'flops', target, { roundTo: 8, fill: true });
     expect(fit!.cost).toBeLessThanOrEqual(target);
     for (const group of analysis.groups.filter((g) => !g.fixed && fit!.widths[g.id] > 0)) expect(fit!.widths[group.id] % 8, `group ${group.id}`).toBe(0);
-    const rebuilt = await rebuildModel(seed, analysis, fit!.widths, 1);
-    const report = countModel(rebuilt);
-    expect(report.totals.flops).toBe(fit!.cost);
-    const widthOf = (layer: string) => report.layers.find((l) => l.name === layer)?.outputShape.at(-1);
-    for (const group of analysis.groups.filter((g) => !g.fixed && fit!.widths[g.id] > 0)) {
-      const whole = group.members.filter((m) => m.channels.length === group.width && m.channels[0].length === 1 && widthOf(m.nodeId) !== undefined);
-      expect(new Set(whole.map((m) => widthOf(m.nodeId)))).toEqual(new Set(whole.length ? [fit!.widths[group.id]] : []));
-    }
+    await expectBuiltAsPriced(seed, analysis, fit!.widths, fit!.cost);
   });
 });
