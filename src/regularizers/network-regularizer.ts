@@ -72,10 +72,15 @@ export class NetworkRegularizer {
 
   /** Re-derives alive channels from scores (score > threshold) and the regularizer weights from them. */
   updateAlive(scores: Float32Array[] = this.readScores()): Float64Array {
+    return this.setAlive(scores.map((group) => Array.from(group, (score) => (score > this.options.threshold ? 1 : 0))));
+  }
+
+  /** Sets which regularized channels are alive (1) or dead (0), one array per group, and the regularizer weights from them. */
+  setAlive(aliveByGroup: ArrayLike<number>[]): Float64Array {
     let changed = false;
     this.groups.forEach((entry, i) => {
       entry.group.components.forEach((component, k) => {
-        const alive = scores[i][k] > this.options.threshold ? 1 : 0;
+        const alive = aliveByGroup[i][k];
         if (this.alive[component] !== alive) changed = true;
         this.alive[component] = alive;
       });

@@ -55,8 +55,11 @@ export interface ShrinkResult {
   target: string;
   /** The lambda of the last step (with a goal, where the steering ended). */
   strength: number;
-  /** shrink.goal as given, and the cost it asks for. */
-  goal?: { text: string; cost: number };
+  /**
+   * shrink.goal as given, the cost it asks for, and how the structure settled
+   * (GoalSteering.settle): the cost at the threshold, channels cut and kept to approach the goal.
+   */
+  goal?: { text: string; cost: number; thresholdCost: number; cut: number; kept: number };
   initialCost: number;
   finalCost: number;
   costReduction: number;
@@ -249,7 +252,10 @@ async function trainShrink(setup: ShrinkSetup, run: RunDir, monitor: ShrinkMonit
 function finishShrink(setup: ShrinkSetup, run: RunDir, monitor: ShrinkMonitor, trained: { resumedAt: number; lambda: number }): ShrinkResult {
   const { config, experiment, regularizer, steps, initialCost } = setup;
   const scores = regularizer.readScores();
-  regularizer.updateAlive(scores);
+  const steering = typeof setup.lambda === 'number' ? undefined : setup.lambda;
+  const settlement = steering?.settle(regularizer, scores);
+  if (settlement) regularizer.setAlive(settlement.alive);
+  else regularizer.updateAlive(scores);
   const structure = structureAt(setup, steps);
   writeJsonAtomic(run.paths.shrinkStructure, structure);
   const finalCost = regularizer.cost();
@@ -262,7 +268,7 @@ function finishShrink(setup: ShrinkSetup, run: RunDir, monitor: ShrinkMonitor, t
     resumedAt: trained.resumedAt,
     target: config.shrink.target,
     strength: trained.lambda,
-    ...(setup.goal ? { goal: setup.goal } : {}),
+    ...(setup.goal && settlement ? { goal: { ...setup.goal, thresholdCost: settlement.thresholdCost, cut: settlement.cut, kept: settlement.kept } } : {}),
     initialCost,
     finalCost,
     costReduction: 1 - finalCost / initialCost,

@@ -54,6 +54,38 @@ describe('GoalSteering', () => {
     expect(new LambdaController(OPTIONS).update(10, 70)).toBeCloseTo(1.1, 12);
   });
 
+  describe('settle: the structure at the end of the run', () => {
+    // Threshold 0.01, weak lines 0.109 and 0.059; each group's band runs from 0.01^2 / weak line
+    // (0.000917 and 0.001695) up to the weak line. Scores: (0,0) 0.5 and (1,1) 0.2 above their
+    // weak lines, always alive; (0,1) 0.0595 at position ln(5.95) / ln(10.9) = 0.7466 in its band;
+    // (1,0) 0.01 at position 0 (not above the threshold). At the threshold: 10 + 20 + 40 = 70.
+    const SCORES = [
+      [0.5, 0.0595],
+      [0.01, 0.2],
+    ];
+    const settle = (goal: number, scores = SCORES) => new GoalSteering({ ...OPTIONS, goal }, 0.01, SEED).settle(fakeRegularizer(scores));
+
+    it('keeps the threshold\'s structure within 2% of the goal', () => {
+      // 70 / 71 - 1 = -1.4%
+      expect(settle(71)).toEqual({ alive: [[1, 1], [0, 1]], thresholdCost: 70, cost: 70, cut: 0, kept: 0 });
+    });
+
+    it('cuts the weakest channels above the threshold when the cost is over the goal', () => {
+      // Prefixes of the band, highest position first: none alive 10 + 40 = 50, (0,1) too 70, (1,0) too 100: 50 hits the goal 50.
+      expect(settle(50)).toEqual({ alive: [[1, 0], [0, 1]], thresholdCost: 70, cost: 50, cut: 1, kept: 0 });
+    });
+
+    it('keeps channels of the band under the threshold when the cost is under the goal', () => {
+      // Goal 95: 50 misses by 47%, 70 by 26%, 100 by 5.3%: (1,0), at the threshold, is kept.
+      expect(settle(95)).toEqual({ alive: [[1, 1], [1, 1]], thresholdCost: 70, cost: 100, cut: 0, kept: 1 });
+    });
+
+    it('never keeps a channel under the band: the miss stands', () => {
+      // (0,1) 0.0005 is at ln(0.05) / ln(10.9) = -1.254, under the band's foot at -1: nothing to settle. 10 + 30 + 40 = 80.
+      expect(settle(95, [[0.5, 0.0005], [0.2, 0.2]])).toEqual({ alive: [[1, 0], [1, 1]], thresholdCost: 80, cost: 80, cut: 0, kept: 0 });
+    });
+  });
+
   it('restores a checkpoint\'s lambda exactly', () => {
     const steering = new GoalSteering(OPTIONS, 0.01, SEED);
     steering.afterStep(10, fakeRegularizer([[0.5, 0.0595], [0.01, 0.2]]));

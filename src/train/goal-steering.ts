@@ -14,6 +14,23 @@ export interface SteeredRegularizer {
  */
 export const WEAK_FRACTION = 0.1;
 
+/** Relative distance from the goal within which settle() keeps the threshold's structure as it is. */
+export const SETTLE_TOLERANCE = 0.02;
+
+/** settle()'s structure. */
+export interface Settlement {
+  /** Per regularized group, 1 for each channel alive, 0 for each dead one. */
+  alive: number[][];
+  /** The target resource's cost at the threshold's alive channels. */
+  thresholdCost: number;
+  /** The cost at `alive`. */
+  cost: number;
+  /** Channels above the threshold (under their weak line) made dead to approach the goal. */
+  cut: number;
+  /** Channels under the threshold (in the band) kept alive to approach the goal. */
+  kept: number;
+}
+
 /**
  * shrink.goal: lambda steered (LambdaController) on a cost that counts weak channels in part,
  * not on the alive cost.
@@ -66,6 +83,62 @@ export class GoalSteering {
   afterStep(step: number, regularizer: SteeredRegularizer): number {
     if (!this.controller.due(step)) return this.lambda;
     return this.controller.update(step, this.steeringCost(regularizer));
+  }
+
+  /**
+   * The structure at the end of a goal-seeking shrink. The threshold's alive channels are kept
+   * when their cost is within SETTLE_TOLERANCE of the goal. Otherwise the undecided channels
+   * decide by the goal: those in each group's band from threshold^2 / weak line to the weak line
+   * (as far under the threshold, in ratio, as the weak line is above it), ranked by where their
+   * score sits in that band on a log scale (0 at the threshold, 1 at the weak line, -1 at the
+   * band's foot). The ranked channels alive are a prefix of that order, and the prefix whose cost
+   * is nearest the goal wins; the threshold's own structure is one of the prefixes. Channels at or
+   * above the weak line stay alive and channels under the band stay dead, so a goal the band cannot
+   * reach is missed and the miss shows in the result.
+   */
+  settle(regularizer: SteeredRegularizer, scores: Float32Array[] = regularizer.readScores()): Settlement {
+    const goal = this.controller.options.goal;
+    const atThreshold = scores.map((group) => Array.from(group, (score) => (score > this.threshold ? 1 : 0)));
+    const thresholdCost = regularizer.costAtShares(atThreshold);
+    const miss = (cost: number) => Math.abs(cost / goal - 1);
+    if (miss(thresholdCost) <= SETTLE_TOLERANCE) return { alive: atThreshold, thresholdCost, cost: thresholdCost, cut: 0, kept: 0 };
+
+    const band = this.undecided(scores);
+    const alive = scores.map((group, g) => Array.from(group, (score) => (score >= this.weakLine[g] ? 1 : 0)));
+    const thresholdCount = band.filter((channel) => channel.position > 0).length;
+    let best = { count: thresholdCount, cost: thresholdCost };
+    for (let count = 0; count <= band.length; count += 1) {
+      if (count > 0) alive[band[count - 1].group][band[count - 1].channel] = 1;
+      if (count === thresholdCount) continue;
+      const cost = regularizer.costAtShares(alive);
+      const closer = miss(cost) < miss(best.cost) || (miss(cost) === miss(best.cost) && Math.abs(count - thresholdCount) < Math.abs(best.count - thresholdCount));
+      if (closer) best = { count, cost };
+    }
+    band.forEach((channel, rank) => {
+      alive[channel.group][channel.channel] = rank < best.count ? 1 : 0;
+    });
+    return {
+      alive,
+      thresholdCost,
+      cost: best.cost,
+      cut: Math.max(0, thresholdCount - best.count),
+      kept: Math.max(0, best.count - thresholdCount),
+    };
+  }
+
+  /** The channels of settle()'s band, highest position first. */
+  private undecided(scores: Float32Array[]): { group: number; channel: number; position: number }[] {
+    const band: { group: number; channel: number; position: number }[] = [];
+    scores.forEach((group, g) => {
+      const upper = this.weakLine[g];
+      if (!(upper > this.threshold && this.threshold > 0)) return;
+      const logSpan = Math.log(upper / this.threshold);
+      group.forEach((score, channel) => {
+        const position = Math.log(score / this.threshold) / logSpan;
+        if (position >= -1 && position < 1) band.push({ group: g, channel, position });
+      });
+    });
+    return band.sort((a, b) => b.position - a.position);
   }
 
   state(): { lambda: number } {

@@ -34,10 +34,19 @@ function lambdaText(result: ShrinkResult): string {
   return result.goal ? `${lambda} (steered toward goal ${result.goal.text}: ${formatSi(result.goal.cost)})` : lambda;
 }
 
+/** With a goal whose structure settled off the threshold's: `settled on the goal: 3 weak channels cut (7.98M at the threshold)`. */
+function settleLines(result: ShrinkResult): string[] {
+  const goal = result.goal;
+  if (!goal || goal.cut + goal.kept === 0) return [];
+  const moved = goal.cut > 0 ? `${goal.cut} weak channel${goal.cut === 1 ? '' : 's'} cut` : `${goal.kept} channel${goal.kept === 1 ? '' : 's'} under the threshold kept`;
+  return [`  settled on the goal: ${moved} (${formatSi(goal.thresholdCost)} at the threshold ${result.threshold})`];
+}
+
 export function renderShrinkSummary(result: ShrinkResult): string {
   const lines = [
     `shrink finished in ${result.runDir} after ${result.steps} steps${result.resumedAt ? ` (resumed at step ${result.resumedAt})` : ''}`,
     ...costLines(result),
+    ...settleLines(result),
     `  ${result.valAccuracy !== undefined ? `validation accuracy: ${(100 * result.valAccuracy).toFixed(2)}%` : 'validation accuracy: none (no validation set; data.validationSplit is 0)'}   ${lambdaText(result)}`,
     '  learned widths:',
     ...result.structure.groups.filter((g) => !g.fixed).map((g) => `    ${g.layers[0].padEnd(24)} ${String(g.original).padStart(5)} -> ${String(g.width).padStart(5)}`),
