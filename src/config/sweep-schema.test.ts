@@ -37,6 +37,15 @@ describe('the sweep: section', () => {
     ]);
   });
 
+  it('resource: the budgets\' resource when it is not shrink.target; refused with strengths: goal', () => {
+    expect(parseSweep({ strengths: [1e-7], budgets: ['50%'], resource: 'flops' })).toMatchObject({ resource: 'flops' });
+    expect(parseSweep({ budgets: ['50%'] })!.resource).toBeUndefined();
+    expect(problems({ strengths: 'goal', budgets: [0.5], resource: 'size' })).toEqual([
+      'sweep.resource: expected no resource with strengths: goal (each shrink seeks its budget in shrink.target); remove resource, or list strengths, received "size"',
+    ]);
+    expect(problems({ budgets: [0.5], resource: 'memory' })[0]).toMatch(/^sweep\.resource: .*flops.*size.*latency.*activations.*received "memory"/);
+  });
+
   it('its output parses to itself, so a resolved config stays valid', () => {
     const once = sweepSchema.parse({ strengths: { grid: 'log', count: 3 }, budgets: ['25%', '7.5M'], seeds: [3, 4], arms: ['uniform'], pick: 'all' });
     expect(sweepSchema.parse(once)).toEqual(once);
@@ -49,7 +58,7 @@ describe('the sweep: section', () => {
       'sweep.budgets.2: expected a fraction of the seed\'s cost (0.25, "50%") or an amount of the target resource with an optional SI suffix (7.5M, 45k), received 0',
       'sweep.seeds: expected a list of at least 1 item, received []',
       'sweep.arms.1: expected one of "morphnet", "uniform", "seed", received "random"',
-      'sweep.pik: unknown key; did you mean "pick"? (valid keys here: strengths, budgets, seeds, arms, pick)',
+      'sweep.pik: unknown key; did you mean "pick"? (valid keys here: strengths, budgets, resource, seeds, arms, pick)',
     ]);
     expect(problems({})).toEqual(['sweep.budgets: required: expected array']);
     expect(problems({ budgets: [0.5, 0.5], seeds: [1, 1.5] })).toEqual(['sweep.budgets: expected distinct budgets, received [0.5,0.5]', 'sweep.seeds.1: expected int, received 1.5']);
@@ -58,6 +67,6 @@ describe('the sweep: section', () => {
   it('is an optional section of the experiment config, with a JSON Schema for editors', () => {
     expect(configSchema.parse({ model: { zoo: 'cnn' } }).sweep).toBeUndefined();
     const schema = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as { properties: Record<string, { properties?: Record<string, unknown> }> };
-    expect(Object.keys(schema.properties.sweep.properties!)).toEqual(['strengths', 'budgets', 'seeds', 'arms', 'pick']);
+    expect(Object.keys(schema.properties.sweep.properties!)).toEqual(['strengths', 'budgets', 'resource', 'seeds', 'arms', 'pick']);
   });
 });

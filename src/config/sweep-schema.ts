@@ -54,13 +54,23 @@ export const sweepSchema = z
     strengths: z
       .union([z.array(z.number().min(0)).min(1).refine(distinct, { message: 'expected distinct strengths' }), logGridSchema, z.literal('goal')], { error: STRENGTHS_EXPECTATION })
       .default({ grid: 'log', around: 'auto', count: 5, factor: 3 }),
-    /** Budgets of shrink.target, each a fraction of the seed's cost or an amount. */
+    /** Budgets of `resource`, each a fraction of the seed's cost or an amount. */
     budgets: z.array(budgetSchema).min(1).refine(distinct, { message: 'expected distinct budgets' }),
+    /**
+     * The resource the budgets bound, which the arms are expanded to and compared at: shrink.target
+     * when absent. Another one expands a shape learned under one resource to a budget of another
+     * (a size-regularized shape at a FLOP budget).
+     */
+    resource: z.enum(['flops', 'size', 'latency', 'activations']).optional(),
     /** Seeds of the retraining (and the data order); the shrinks use the config's seed. */
     seeds: z.array(z.number().int().min(0)).min(1).refine(distinct, { message: 'expected distinct seeds' }).default([1, 2, 3]),
     arms: z.array(z.enum(SWEEP_ARMS)).min(1).refine(distinct, { message: 'expected distinct arms' }).default([...SWEEP_ARMS]),
     /** closest: per budget the shrink whose learned cost is closest to it; all: every shrink for every budget. */
     pick: z.enum(SWEEP_PICKS).default('closest'),
+  })
+  .refine((sweep) => !(sweep.strengths === 'goal' && sweep.resource !== undefined), {
+    path: ['resource'],
+    message: 'expected no resource with strengths: goal (each shrink seeks its budget in shrink.target); remove resource, or list strengths',
   })
   .refine((sweep) => !(sweep.strengths === 'goal' && sweep.pick === 'all'), {
     path: ['pick'],

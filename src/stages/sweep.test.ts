@@ -142,6 +142,21 @@ describe('morphnet sweep: bad input as a new user writes it', () => {
     }
   }, 120_000);
 
+  it('sweep.resource: size: a FLOP-regularized shrink expanded to budgets of parameters, each arm within its budget', async () => {
+    const config = writeConfig(dir, 'resource.yaml', `${EXPERIMENT}sweep: {strengths: [1.0e-4], budgets: ["50%"], resource: size, seeds: [1], arms: [morphnet, uniform]}\n`);
+    const result = await sweepStage({ configPath: config, sweepDir: join(dir, 'resource'), toolVersion: 'test' });
+    expect(result.summary.target).toBe('size');
+    const seed = result.summary.results.find((model) => model.arm === 'uniform')!;
+    const budget = result.summary.budgets[0];
+    expect(budget).toEqual({ label: '50pct', amount: 0.5 * result.summary.seedCost, fraction: 0.5 });
+    // The seed's parameters, not its 1,016,704 FLOPs (convs without bias, each followed by BN's scale and offset):
+    // conv1 3x3x1x8, BN 2 x 8, conv2 3x3x8x16, BN 2 x 16, conv3 3x3x16x32, BN 2 x 32, dense 32 x 10 + 10 (after global pooling)
+    // = 72 + 16 + 1,152 + 32 + 4,608 + 64 + 330 = 6,274.
+    expect(result.summary.seedCost).toBe(6274);
+    for (const model of result.summary.results) expect(model.cost.params).toBeLessThanOrEqual(budget.amount);
+    expect(seed.cost.params).toBeGreaterThan(0.9 * budget.amount);
+  }, 120_000);
+
   it('pick all: MorphNet from every shrink at every budget, the uniform baseline once, in the closest shrink\'s run dir', async () => {
     const config = writeConfig(dir, 'all.yaml', `${EXPERIMENT}sweep: {strengths: [1.0e-4, 2.0e-4], budgets: ["50%"], seeds: [1], arms: [morphnet, uniform], pick: all}\n`);
     const result = await sweepStage({ configPath: config, sweepDir: join(dir, 'all'), toolVersion: 'test' });

@@ -120,7 +120,7 @@ function openSweepDir(sweepDir: string, resolved: Record<string, unknown>): () =
 
 // ---------------------------------------------------------------- costs
 
-/** Everything costs are measured with: the seed's channel analysis and the target resource. */
+/** Everything costs are measured with: the seed's channel analysis and the budgets' resource (sweep.resource, else shrink.target). */
 interface Costing {
   analysis: ChannelAnalysis;
   costing: StructureCosting;
@@ -129,10 +129,11 @@ interface Costing {
   modelName: string;
 }
 
-function costingOf(experiment: Experiment): Costing {
-  const resource = experiment.config.shrink.target;
+function costingOf(experiment: Experiment, sweep: SweepConfig): Costing {
+  const resource = sweep.resource ?? experiment.config.shrink.target;
   if (resource === 'latency' && !experiment.hardware) {
-    throw configError('shrink.target: latency needs shrink.hardware, received null', 'set shrink.hardware to one of K80, P4, T4, P100, V100, TPUv2 or a name defined under hardware:');
+    const key = sweep.resource ? 'sweep.resource' : 'shrink.target';
+    throw configError(`${key}: latency needs shrink.hardware, received null`, 'set shrink.hardware to one of K80, P4, T4, P100, V100, TPUv2 or a name defined under hardware:');
   }
   const costOptions: CostOptions = { hardware: experiment.hardware, batchSize: 1 };
   const costing = new StructureCosting(experiment.analysis, costOptions);
@@ -369,7 +370,7 @@ export async function sweepStage(request: SweepRequest, events: SweepEvents = {}
   const sweepDir = resolve(request.sweepDir ?? defaultSweepDir(request.configPath));
   const experiment = await prepareExperiment(config, events.backend);
   const { metric, metricNote } = accuracyMetric(experiment);
-  const costing = costingOf(experiment);
+  const costing = costingOf(experiment, sweep);
   experiment.model.dispose();
   const budgets = resolveBudgets(sweep.budgets, costing.seedCost, costing.resource);
   const shrinks = sweepShrinks(sweep, budgets, costing);
