@@ -1,7 +1,7 @@
 import { formatSi } from '../config/si-number.js';
 import { writeFileAtomic } from '../run-dir/atomic.js';
 import { ARMS } from '../sweep/arms.js';
-import { formatAmount, shrinkLabel, strengthLabel } from '../sweep/budgets.js';
+import { formatAmount, shrinkLabel, strengthLabel, sweepTargetText } from '../sweep/budgets.js';
 import type { ArmStatistics, ModelCost } from '../sweep/summary.js';
 import { reportLink, type SweepSummary } from '../sweep/sweep-file.js';
 import { linearScale, niceTicks } from './report-html.js';
@@ -147,7 +147,7 @@ function shrinkCount(summary: SweepSummary): string {
 function headline(summary: SweepSummary): string {
   const seed = summary.statistics.seed;
   const facts = [
-    `target ${summary.target}, seed ${formatAmount(summary.target, summary.seedCost)}`,
+    sweepTargetText(summary),
     `${shrinkCount(summary)}, ${summary.budgets.length} budget${summary.budgets.length === 1 ? '' : 's'}, seeds ${summary.seeds.join(', ')}, pick ${summary.pick}`,
     summary.backend ? `backend ${escapeHtml(summary.backend)}` : '',
   ].filter(Boolean);

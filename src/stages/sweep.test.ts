@@ -146,6 +146,7 @@ describe('morphnet sweep: bad input as a new user writes it', () => {
     const config = writeConfig(dir, 'resource.yaml', `${EXPERIMENT}sweep: {strengths: [1.0e-4], budgets: ["50%"], resource: size, seeds: [1], arms: [morphnet, uniform]}\n`);
     const result = await sweepStage({ configPath: config, sweepDir: join(dir, 'resource'), toolVersion: 'test' });
     expect(result.summary.target).toBe('size');
+    expect(result.summary.shrinkTarget).toBe('flops');
     const seed = result.summary.results.find((model) => model.arm === 'uniform')!;
     const budget = result.summary.budgets[0];
     expect(budget).toEqual({ label: '50pct', amount: 0.5 * result.summary.seedCost, fraction: 0.5 });

@@ -405,6 +405,7 @@ export async function sweepStage(request: SweepRequest, events: SweepEvents = {}
       model: experiment.modelName,
       backend: experiment.backend.name,
       target: costing.resource,
+      ...(costing.resource !== config.shrink.target ? { shrinkTarget: config.shrink.target } : {}),
       seedCost: costing.seedCost,
       ...(experiment.hardware ? { hardware: config.shrink.hardware ?? config.expand.hardware ?? undefined } : {}),
       metric,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MorphnetError } from '../errors.js';
-import { assertGoalBudgets, resolveBudgets, resolveStrengths, shrinkLabel, strengthLabel } from './budgets.js';
+import { assertGoalBudgets, resolveBudgets, resolveStrengths, shrinkLabel, strengthLabel, sweepTargetText } from './budgets.js';
 
 const thrown = (fn: () => unknown): MorphnetError => {
   try {
@@ -72,5 +72,12 @@ describe('strengths', () => {
 
   it('strengths that would share a run dir are refused', () => {
     expect(thrown(() => resolveStrengths([1e-7, 1.0001e-7], 1e6)).message).toContain('both name the run dirs "1e-7"');
+  });
+});
+
+describe('sweepTargetText', () => {
+  it('names the budgets\' resource and the seed\'s cost in it, and the shrinks\' target when it differs', () => {
+    expect(sweepTargetText({ target: 'flops', seedCost: 33_659_904 })).toBe('target flops, seed 33.7M FLOPs');
+    expect(sweepTargetText({ target: 'flops', shrinkTarget: 'size', seedCost: 33_659_904 })).toBe('target flops (shrinks regularize size), seed 33.7M FLOPs');
   });
 });

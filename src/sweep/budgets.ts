@@ -7,6 +7,10 @@ export type BudgetResource = 'flops' | 'size' | 'latency' | 'activations';
 
 const UNITS: Record<BudgetResource, string> = { flops: 'FLOPs', size: 'params', latency: 'ms', activations: 'activations' };
 
+/** A sweep's headline: `target flops, seed 33.7M FLOPs`, with `(shrinks regularize size)` when sweep.resource differs from shrink.target. */
+export const sweepTargetText = (summary: { target: BudgetResource; shrinkTarget?: BudgetResource; seedCost: number }) =>
+  `target ${summary.target}${summary.shrinkTarget ? ` (shrinks regularize ${summary.shrinkTarget})` : ''}, seed ${formatAmount(summary.target, summary.seedCost)}`;
+
 /** `14.9M FLOPs`, `94.2k params`, `3.5 ms`. */
 export const formatAmount = (resource: BudgetResource, value: number) => `${formatSi(value)} ${UNITS[resource]}`;
 

@@ -38,8 +38,10 @@ export interface SweepSummary {
   sweepDir: string;
   model: string;
   backend?: string;
-  /** The resource budgets bound (shrink.target), the seed's cost in it, and the hardware of latency costs. */
+  /** The resource budgets bound (sweep.resource, else shrink.target), the seed's cost in it, and the hardware of latency costs. */
   target: BudgetResource;
+  /** shrink.target, when the budgets bound another resource (sweep.resource). */
+  shrinkTarget?: BudgetResource;
   seedCost: number;
   hardware?: string;
   /** Which accuracy the statistics use, and why when it is not the test split. */

@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import { formatSi } from '../../config/si-number.js';
-import { formatAmount, shrinkLabel, strengthLabel } from '../../sweep/budgets.js';
+import { formatAmount, shrinkLabel, strengthLabel, sweepTargetText } from '../../sweep/budgets.js';
 import type { ShrinkRun } from '../../sweep/plan.js';
 import type { SweepSummary } from '../../sweep/sweep-file.js';
 import { sweepStage } from '../../stages/sweep.js';
@@ -64,7 +64,7 @@ function describeShrinks(shrinks: ShrinkRun[]): string {
 export function renderSweepTable(summary: SweepSummary, html: string): string {
   const seed = summary.statistics.seed;
   return [
-    `sweep ${summary.sweepDir} (${summary.model}, target ${summary.target}, seed ${formatAmount(summary.target, summary.seedCost)}${summary.backend ? `, backend ${summary.backend}` : ''})`,
+    `sweep ${summary.sweepDir} (${summary.model}, ${sweepTargetText(summary)}${summary.backend ? `, backend ${summary.backend}` : ''})`,
     ...(summary.metricNote ? [`note: ${summary.metricNote}`] : []),
     armTable(summary),
     ...(seed ? [`vs seed: mean accuracy / the seed network's ${percent(seed.mean)} (${summary.metric}, ${seed.n} seed${seed.n === 1 ? '' : 's'}); std: sample std over seeds`] : []),
