@@ -1,6 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/select.js';
 import type { CostOptions } from '../src/cost/cost-model.js';
 import type { TableHardware } from '../src/cost/hardware.js';
@@ -8,7 +7,7 @@ import { measuredOn } from '../src/cost/latency-table.js';
 import { seededRandom } from '../src/data/random.js';
 import { analyzeChannels, type ChannelAnalysis } from '../src/graph/channel-groups.js';
 import { buildLayerGraph } from '../src/graph/build-graph.js';
-import { measureLatencyTable, sampleModel } from '../src/latency/measure-model.js';
+import { measureLatencyTable } from '../src/latency/measure-model.js';
 import { quartilesOf, type SampleQuartiles, type TimingProtocol } from '../src/latency/timing.js';
 import { buildZooModel, parseZooSpec } from '../src/model/zoo/registry.js';
 import { resolveTarget } from '../src/stages/expand.js';
@@ -16,7 +15,7 @@ import { StructureCosting } from '../src/structure/cost-of.js';
 import { fitBudget } from '../src/structure/fill-budget.js';
 import type { GroupWidths } from '../src/structure/width-multiplier.js';
 import { rebuildModel } from '../src/surgery/rebuild.js';
-import type { LatencyTableBenchOptions } from './latency.js';
+import { timeInterleaved, type LatencyTableBenchOptions } from './latency.js';
 
 /** The expand targets, in percent of the seed's predicted latency. */
 export const TARGET_PERCENTS = [50, 75];
@@ -74,19 +73,6 @@ export interface LatencyTargetBenchResult {
 export function learnedStructure(analysis: ChannelAnalysis): GroupWidths {
   const random = seededRandom(1);
   return analysis.groups.map((group) => (group.fixed ? group.width : Math.max(1, Math.round(group.width * (0.25 + 0.75 * random())))));
-}
-
-/**
- * Times two models in alternating blocks (a, b, a, b, ...), so drift on a busy machine reaches
- * both alike; each block warms up anew. Returns each model's samples pooled over its blocks.
- */
-export function timeInterleaved(a: tf.LayersModel, b: tf.LayersModel, batch: number, blocks: number, protocol: TimingProtocol): { a: number[]; b: number[] } {
-  const samples = { a: [] as number[], b: [] as number[] };
-  for (let block = 0; block < blocks; block++) {
-    samples.a.push(...sampleModel(a, batch, protocol));
-    samples.b.push(...sampleModel(b, batch, protocol));
-  }
-  return samples;
 }
 
 async function benchModel(spec: string, options: LatencyTargetBenchOptions, backend: string, threads: number | undefined, result: LatencyTargetBenchResult): Promise<void> {

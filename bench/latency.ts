@@ -9,9 +9,9 @@ import { seededRandom } from '../src/data/random.js';
 import { analyzeChannels, type ChannelAnalysis } from '../src/graph/channel-groups.js';
 import { buildLayerGraph } from '../src/graph/build-graph.js';
 import { channelCount } from '../src/graph/types.js';
-import { measureLatencyTable, timeModel } from '../src/latency/measure-model.js';
+import { measureLatencyTable, sampleModel } from '../src/latency/measure-model.js';
 import { probeLayer } from '../src/latency/layer-probe.js';
-import { DEFAULT_PROTOCOL, timeRuns, type TimingProtocol } from '../src/latency/timing.js';
+import { DEFAULT_PROTOCOL, quartilesOf, summarizeSamples, timeRuns, type TimingProtocol } from '../src/latency/timing.js';
 import { buildZooModel, parseZooSpec } from '../src/model/zoo/registry.js';
 import { roundWidths } from '../src/structure/round-widths.js';
 import { aliveForWidths, type GroupWidths } from '../src/structure/width-multiplier.js';
@@ -36,6 +36,8 @@ export interface LatencyBenchOptions extends LatencyTableBenchOptions {
   outDir?: string;
   /** Also time each structure's layers alone at its own widths (`layersAloneMs`): splits the error into interpolation and additivity. */
   alone: boolean;
+  /** Each structure is timed in this many blocks alternating with the seed's (`timeInterleaved`). */
+  blocks: number;
 }
 
 export interface LatencyBenchCase {
@@ -48,6 +50,14 @@ export interface LatencyBenchCase {
   measuredIqrMs: number;
   /** (predicted - measured) / measured. */
   error: number;
+  /** The seed timed in the blocks alternating with this structure's (absent for the seed itself). */
+  seedMeasuredMs?: number;
+  /**
+   * The error as shares of the seed, each side against the seed at its own time:
+   * (predicted / the seed's prediction) / (measured / the seed measured alongside) - 1. The
+   * machine's speed drifts by tens of percent over minutes; this ratio does not feel it.
+   */
+  shareError?: number;
   /** The structure's layers timed alone at its widths, summed, plus the table's overhead: the prediction without interpolation. */
   aloneMs?: number;
 }
@@ -56,6 +66,7 @@ export interface LatencyBenchResult {
   backend: string;
   threads?: number;
   batch: number;
+  blocks: number;
   tables: Array<{ model: string; seconds: number; wholeMs: number; overheadMs: number; path?: string }>;
   cases: LatencyBenchCase[];
 }
@@ -83,6 +94,19 @@ function benchStructures(analysis: ChannelAnalysis, costModel: CostModel): Array
     { name: 'random 50-150%', widths: expanded },
     { name: `same, roundTo ${ROUND_TO}`, widths: rounded },
   ];
+}
+
+/**
+ * Times two models in alternating blocks (a, b, a, b, ...), so drift on a busy machine reaches
+ * both alike; each block warms up anew. Returns each model's samples pooled over its blocks.
+ */
+export function timeInterleaved(a: tf.LayersModel, b: tf.LayersModel, batch: number, blocks: number, protocol: TimingProtocol): { a: number[]; b: number[] } {
+  const samples = { a: [] as number[], b: [] as number[] };
+  for (let block = 0; block < blocks; block++) {
+    samples.a.push(...sampleModel(a, batch, protocol));
+    samples.b.push(...sampleModel(b, batch, protocol));
+  }
+  return samples;
 }
 
 /**
@@ -118,16 +142,31 @@ async function benchModel(spec: string, options: LatencyBenchOptions, backend: s
   result.tables.push({ model: spec, seconds, wholeMs: table.whole.medianMs, overheadMs: table.overheadMs, path });
   const hardware: TableHardware = { name: 'bench', path: path ?? '(in memory)', table };
   const costModel = new CostModel(analysis);
+  const predict = (widths: GroupWidths) => costModel.resource('latency', aliveForWidths(analysis, widths), { hardware, batchSize: options.batch });
+  const seedPredictedMs = predict(analysis.groups.map((group) => group.width));
   for (const structure of benchStructures(analysis, costModel)) {
-    const alive = aliveForWidths(analysis, structure.widths);
-    const predictedMs = costModel.resource('latency', alive, { hardware, batchSize: options.batch });
-    const flops = costModel.resource('flops', alive);
-    const model = structure.name === 'seed' ? seed : await rebuildModel(seed, analysis, structure.widths, 1);
-    const measured = timeModel(model, options.batch, options.protocol);
+    const predictedMs = predict(structure.widths);
+    const flops = costModel.resource('flops', aliveForWidths(analysis, structure.widths));
+    const isSeed = structure.name === 'seed';
+    const model = isSeed ? seed : await rebuildModel(seed, analysis, structure.widths, 1);
+    const samples = isSeed ? { a: [], b: sampleModel(seed, options.batch, options.protocol) } : timeInterleaved(seed, model, options.batch, options.blocks, options.protocol);
+    const measured = summarizeSamples(samples.b);
+    const seedMeasuredMs = isSeed ? undefined : quartilesOf(samples.a).medianMs;
     const aloneMs = options.alone ? layersAloneMs(model, options.batch, options.protocol) + table.overheadMs : undefined;
-    if (model !== seed) model.dispose();
+    if (!isSeed) model.dispose();
     const error = (predictedMs - measured.medianMs) / measured.medianMs;
-    result.cases.push({ model: spec, structure: structure.name, flops, predictedMs, measuredMs: measured.medianMs, measuredIqrMs: measured.iqrMs, error, ...(aloneMs !== undefined ? { aloneMs } : {}) });
+    const shareError = seedMeasuredMs === undefined ? undefined : predictedMs / seedPredictedMs / (measured.medianMs / seedMeasuredMs) - 1;
+    result.cases.push({
+      model: spec,
+      structure: structure.name,
+      flops,
+      predictedMs,
+      measuredMs: measured.medianMs,
+      measuredIqrMs: measured.iqrMs,
+      error,
+      ...(seedMeasuredMs !== undefined ? { seedMeasuredMs, shareError } : {}),
+      ...(aloneMs !== undefined ? { aloneMs } : {}),
+    });
   }
   seed.dispose();
 }
@@ -138,24 +177,26 @@ async function benchModel(spec: string, options: LatencyBenchOptions, backend: s
  */
 export async function benchLatency(options: LatencyBenchOptions): Promise<LatencyBenchResult> {
   const choice = await initBackend(options.backend, options.threads);
-  const result: LatencyBenchResult = { backend: choice.name, threads: choice.threads, batch: options.batch, tables: [], cases: [] };
+  const result: LatencyBenchResult = { backend: choice.name, threads: choice.threads, batch: options.batch, blocks: options.blocks, tables: [], cases: [] };
   for (const spec of options.models) await benchModel(spec, options, choice.name, choice.threads, result);
   return result;
 }
 
-export const DEFAULT_LATENCY_BENCH = { backend: 'wasm' as BackendRequest, threads: 2, batch: 1, widthSamples: 5, protocol: DEFAULT_PROTOCOL };
+export const DEFAULT_LATENCY_BENCH = { backend: 'wasm' as BackendRequest, threads: 2, batch: 1, widthSamples: 5, protocol: DEFAULT_PROTOCOL, blocks: 5 };
 
 /** The bench's table: one line per model's table, then predicted vs measured per structure. */
 export function printLatencyBench(result: LatencyBenchResult): void {
   console.log(`whole-model inference latency on ${measuredOn(result)}: predicted from the measured table vs measured (median, IQR)`);
   for (const t of result.tables) console.log(`  table of ${t.model}: measured in ${t.seconds.toFixed(0)} s, whole model ${t.wholeMs.toFixed(2)} ms, overhead ${t.overheadMs.toFixed(2)} ms${t.path ? ` (${t.path})` : ''}`);
   const percent = (error: number) => `${(100 * error).toFixed(1)}%`.padStart(7);
-  console.log(`  ${'model'.padEnd(24)} ${'structure'.padEnd(16)} ${'MFLOPs'.padStart(8)} ${'predicted ms'.padStart(12)} ${'measured ms'.padStart(12)} ${'IQR'.padStart(7)} ${'error'.padStart(7)}   alone ms (error)`);
+  console.log(`  ${'model'.padEnd(24)} ${'structure'.padEnd(16)} ${'MFLOPs'.padStart(8)} ${'predicted ms'.padStart(12)} ${'measured ms'.padStart(12)} ${'IQR'.padStart(7)} ${'error'.padStart(7)} ${'seed ms'.padStart(8)} ${'share err'.padStart(9)}   alone ms (error)`);
   for (const c of result.cases) {
     const mflops = (c.flops / 1e6).toFixed(1).padStart(8);
     const alone = c.aloneMs !== undefined ? `   ${c.aloneMs.toFixed(2).padStart(8)} (${percent((c.aloneMs - c.measuredMs) / c.measuredMs).trim()})` : '';
-    console.log(`  ${c.model.padEnd(24)} ${c.structure.padEnd(16)} ${mflops} ${c.predictedMs.toFixed(2).padStart(12)} ${c.measuredMs.toFixed(2).padStart(12)} ${c.measuredIqrMs.toFixed(2).padStart(7)} ${percent(c.error)}${alone}`);
+    const share = c.shareError !== undefined ? `${c.seedMeasuredMs!.toFixed(2).padStart(8)} ${percent(c.shareError).padStart(9)}` : `${''.padStart(8)} ${''.padStart(9)}`;
+    console.log(`  ${c.model.padEnd(24)} ${c.structure.padEnd(16)} ${mflops} ${c.predictedMs.toFixed(2).padStart(12)} ${c.measuredMs.toFixed(2).padStart(12)} ${c.measuredIqrMs.toFixed(2).padStart(7)} ${percent(c.error)} ${share}${alone}`);
   }
+  console.log(`  measured: ${result.blocks} blocks alternating with the seed's (seed ms); share err = (predicted / the seed's prediction) / (measured / seed ms) - 1`);
   if (result.cases.some((c) => c.aloneMs !== undefined)) {
     console.log('  alone: the structure\'s layers timed alone at its own widths plus the table\'s overhead (predicted vs alone: interpolation; alone vs measured: layers that do not add up)');
   }

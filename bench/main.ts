@@ -115,13 +115,14 @@ const BENCHES: Record<string, (json: boolean, args: string[]) => Promise<void>> 
     }
     if (!result.cases.some((c) => c.torchMs)) console.log('  (no PyTorch figures: /usr/bin/python3 has no torch; apt-get install python3-torch)');
   },
-  // npm run bench -- latency [--models cnn,resnet20,mobilenet-v2?width=0.35] [--backend wasm] [--threads 2] [--batch 1] [--widths 5] [--repeats 9] [--out bench-latency] [--no-alone]
+  // npm run bench -- latency [--models cnn,resnet20,mobilenet-v2?width=0.35] [--backend wasm] [--threads 2] [--batch 1] [--widths 5] [--repeats 9] [--out bench-latency] [--no-alone] [--blocks 5]
   latency: async (json, args) => {
     const option = optionOf(args);
     const result = await benchLatency({
       ...latencyTableOptions(option),
       outDir: option('--out') ?? 'bench-latency',
       alone: !args.includes('--no-alone'),
+      blocks: Number(option('--blocks') ?? DEFAULT_LATENCY_BENCH.blocks),
     });
     if (json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
     printLatencyBench(result);

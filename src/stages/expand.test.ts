@@ -1,7 +1,12 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config/load.js';
 import type { Resource } from '../cost/cost-model.js';
-import { budgetAboveSeedWarning, resolveTarget, targetFromConfig } from './expand.js';
+import { handMadeTable } from '../cost/latency-table-fixtures.js';
+import { budgetAboveSeedWarning, defaultRoundTo, expandStage, resolveTarget, targetFromConfig } from './expand.js';
+import { measuredTable, tinyShrunkRun } from '../../test/stage-runs.js';
 
 // zoo:cnn: 2 * (28*28*9*1*32 + 14*14*9*32*64 + 7*7*9*64*128 + 128*10) = 14,904,832 FLOPs.
 const SEED_FLOPS = 2 * (28 * 28 * 9 * 1 * 32 + 14 * 14 * 9 * 32 * 64 + 7 * 7 * 9 * 64 * 128 + 128 * 10);
@@ -50,4 +55,32 @@ describe('a target as a percentage of the seed\'s cost', () => {
     expect(resolveTarget({ resource: 'latency', value: 0.2 }, seedCost)).toEqual({ resource: 'latency', value: 0.2 });
     expect(resolveTarget({ multiplier: 1.5 }, seedCost)).toEqual({ multiplier: 1.5 });
   });
+});
+
+describe('expand.roundTo by default', () => {
+  const wasmTable = { name: 'wasm-2t', path: 'table.json', table: handMadeTable('fingerprint', [], 1, 0) };
+  const nodeTable = { ...wasmTable, table: { ...wasmTable.table, backend: 'tensorflow' } };
+  const roofline = { name: 'T4', peakGflops: 8100, bandwidthGBps: 320 };
+
+  it('is 8 for a latency budget priced from a table measured on wasm, nothing otherwise', () => {
+    expect(defaultRoundTo('latency', wasmTable)).toBe(8);
+    expect(defaultRoundTo('latency', nodeTable)).toBeUndefined();
+    expect(defaultRoundTo('latency', roofline)).toBeUndefined();
+    expect(defaultRoundTo('flops', wasmTable)).toBeUndefined();
+    expect(defaultRoundTo(undefined, wasmTable)).toBeUndefined();
+  });
+
+  it('expand --target-latency with a wasm table rounds to 8 and records it; a config roundTo wins; a FLOP budget is not rounded', async () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'morphnet-expand-'));
+    const table = await measuredTable(runDir);
+    await tinyShrunkRun(runDir, { hardware: { 'wasm-here': { table } } });
+    // The seed's own latency: the learned widths (8, 16, 32 after two steps) fit as they are.
+    const latency = await expandStage({ runDir, target: { resource: 'latency', percentOfSeed: 100 }, hardware: 'wasm-here', toolVersion: 'test' });
+    expect(latency.roundTo).toBe(8);
+    for (const group of latency.groups.filter((g) => !g.fixed)) expect(group.width % 8, group.layers[0]).toBe(0);
+    const explicit = await expandStage({ runDir, target: { resource: 'latency', percentOfSeed: 100 }, hardware: 'wasm-here', roundTo: 4, force: true, toolVersion: 'test' });
+    expect(explicit.roundTo).toBe(4);
+    const flops = await expandStage({ runDir, target: { resource: 'flops', value: 600e3 }, force: true, toolVersion: 'test' });
+    expect(flops.roundTo).toBeUndefined();
+  }, 60_000);
 });

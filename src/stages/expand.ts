@@ -1,7 +1,7 @@
 import type { BackendChoice } from '../backend/select.js';
 import type { MorphnetConfig } from '../config/schema.js';
 import type { CostOptions, Resource } from '../cost/cost-model.js';
-import { resolveHardware } from '../cost/hardware.js';
+import { isTableHardware, resolveHardware, type Hardware } from '../cost/hardware.js';
 import { parsePercent } from '../config/percent.js';
 import { formatSi } from '../config/si-number.js';
 import { MorphnetError, usageError } from '../errors.js';
@@ -31,7 +31,7 @@ export interface ExpandRequest {
   maxWidth?: number;
   /** false: the pure multiplier (--no-fill); by default the config's expand.fill. */
   fill?: boolean;
-  /** Widths in multiples of this (--round-to N); by default the config's expand.roundTo. */
+  /** Widths in multiples of this (--round-to N); by default the config's expand.roundTo, else defaultRoundTo. */
   roundTo?: number;
   force?: boolean;
   toolVersion: string;
@@ -105,6 +105,21 @@ export function budgetAboveSeedWarning(
 }
 
 /**
+ * expand.roundTo when neither --round-to nor the config sets it: 8 for a latency budget priced
+ * from a table measured on wasm, nothing otherwise. There unaligned widths leave the kernels'
+ * fast paths and run slower than the table's interpolation says. Measured (`npm run bench --
+ * latency`, wasm, 2 threads, batch 1): random 50-150% widths rounded to 8 ran 26% (zoo:cnn), 45%
+ * (zoo:resnet20) and 26% (MobileNetV2-0.35) faster at the same FLOPs, and the table predicted
+ * the rounded structures within 7.1%, 5.3% and 0.0% as shares of the seed, the unrounded ones
+ * off by 36%, 16% and 18%.
+ */
+export const WASM_TABLE_ROUND_TO = 8;
+
+export function defaultRoundTo(resource: Resource | undefined, hardware: Hardware | undefined): number | undefined {
+  return resource === 'latency' && hardware && isTableHardware(hardware) && hardware.table.backend === 'wasm' ? WASM_TABLE_ROUND_TO : undefined;
+}
+
+/**
  * `morphnet expand`: the largest width multiplier whose structure fits the budget, by bisection
  * on the exact cost model; writes expand/structure.json. An unreachable budget exits 3 with the
  * reachable range. A new structure makes the retrained models, exports and the report stale:
@@ -132,7 +147,7 @@ export async function expandStage(request: ExpandRequest, events: ExpandEvents =
   let multiplier: number;
   let widths: GroupWidths;
   let filled: FilledChannel[] = [];
-  const roundTo = request.roundTo ?? config.expand.roundTo;
+  const roundTo = request.roundTo ?? config.expand.roundTo ?? defaultRoundTo('resource' in target ? target.resource : undefined, costOptions.hardware);
   // With roundTo the search prices the rounded widths and the fill moves in steps of roundTo, so the budget holds as built.
   const fill = 'resource' in target && (request.fill ?? config.expand.fill);
   if ('multiplier' in target) {
@@ -163,6 +178,7 @@ export async function expandStage(request: ExpandRequest, events: ExpandEvents =
     slack: 'resource' in target ? target.value - achieved : 0,
     fill,
     filled,
+    ...(roundTo !== undefined ? { roundTo } : {}),
   };
   const warning = 'resource' in target ? budgetAboveSeedWarning(target, seedCost(target.resource), result.groups, maxWidth) : undefined;
 

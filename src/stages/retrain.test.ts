@@ -2,50 +2,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { activeBackend, initBackend } from '../backend/select.js';
-import { analyzeChannels } from '../graph/channel-groups.js';
-import { buildLayerGraph } from '../graph/build-graph.js';
+import { activeBackend } from '../backend/select.js';
 import type { InferenceLatencyFile } from '../latency/inference-latency-file.js';
-import { measureLatencyTable } from '../latency/measure-model.js';
-import { buildZooModel } from '../model/zoo/registry.js';
-import { expandStage } from './expand.js';
 import { retrainStage } from './retrain.js';
-import { shrinkStage } from './shrink.js';
+import { measuredTable, tinyExpandedRun } from '../../test/stage-runs.js';
 
-const FAST = { warmup: 1, warmupMs: 0, repeats: 1, minSampleMs: 0 };
 const read = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8'));
-
-/** A latency table of zoo:cnn at width 0.25 on this process's wasm backend, at batch 1 (two widths per axis, one sample each: fast, not precise). */
-async function measuredTable(dir: string): Promise<string> {
-  await initBackend('wasm');
-  const model = buildZooModel('cnn', { width: 0.25 });
-  const backend = activeBackend()!;
-  const table = measureLatencyTable(model, analyzeChannels(buildLayerGraph(model)), { modelName: 'zoo:cnn', backend: backend.name, threads: backend.threads, batch: 1, widthSamples: 2, protocol: FAST });
-  const path = join(dir, 'cnn-wasm.json');
-  writeFileSync(path, JSON.stringify(table));
-  return path;
-}
-
-/**
- * A two-step shrink of zoo:cnn at width 0.25 on 64 synthetic samples, expanded to 600k FLOPs (of
- * its 1,016,704), ready to retrain two steps with a uniform baseline; `retrain` and `hardware`
- * are added to its config.
- */
-async function tinyExpandedRun(runDir: string, overrides: { retrain?: Record<string, unknown>; hardware?: Record<string, { table: string }> } = {}): Promise<void> {
-  await shrinkStage({
-    runDir,
-    toolVersion: 'test',
-    overrides: {
-      backend: 'wasm',
-      model: { zoo: 'cnn', options: { width: 0.25 } },
-      data: { dataset: 'synthetic', samples: 64, validationSplit: 0, batchSize: 16 },
-      shrink: { steps: 2, strength: 1e-6 },
-      retrain: { steps: 2, baseline: 'uniform', ...overrides.retrain },
-      ...(overrides.hardware ? { hardware: overrides.hardware } : {}),
-    },
-  });
-  await expandStage({ runDir, target: { resource: 'flops', value: 600e3 }, toolVersion: 'test' });
-}
 
 describe('retrain times inference of the seed, the retrained model and the baseline', () => {
   it('writes <model>/latency.json at batch 1 and the training batch, predicted by the table measured here; resumes by timing, not training', async () => {

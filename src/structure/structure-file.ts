@@ -64,6 +64,8 @@ export interface ExpandedStructure extends StructureFile {
   fill?: boolean;
   /** The fill's steps after the multiplier (a channel, a step of roundTo, or a jump to a kernel-path boundary), in order, with each group's new width. */
   filled: FilledChannel[];
+  /** The widths are multiples of this (expand.roundTo, or its default for a latency table measured on wasm); absent when not rounded. */
+  roundTo?: number;
 }
 
 /** baseline/structure.json: the seed scaled by one multiplier to the expand budget (the paper's uniform baseline). */

@@ -24,6 +24,11 @@ describe('renderExpand', () => {
     expect(line).toBe('expanded to latency <= 0.05 ms: multiplier 1.0780, FLOPs 7.49M, params 51.9k, latency 0.0488 ms, slack 0.0012 ms');
   });
 
+  it('says when the widths are rounded', () => {
+    const line = renderExpand({ ...expanded({ resource: 'latency', value: 0.05 }, 0.0488, 0.05 - 0.0488), roundTo: 8 }).split('\n')[0];
+    expect(line).toBe('expanded to latency <= 0.05 ms: multiplier 1.0780, FLOPs 7.49M, params 51.9k, latency 0.0488 ms, slack 0.0012 ms, widths in multiples of 8');
+  });
+
   it('gives counts as counts', () => {
     const line = renderExpand(expanded({ resource: 'flops', value: 7_500_000 }, 7_490_000, 10_000)).split('\n')[0];
     expect(line).toBe('expanded to flops <= 7.5M: multiplier 1.0780, FLOPs 7.49M, params 51.9k, slack 10k');

@@ -66,7 +66,7 @@ function describeSlack(result: ExpandedStructure): string {
 export function renderExpand(result: ExpandedStructure): string {
   const latency = 'resource' in result.target && result.target.resource === 'latency' ? `, latency ${formatResourceAmount('latency', result.achieved)}` : '';
   return [
-    `expanded to ${describeTarget(result.target)}: multiplier ${result.multiplier.toFixed(4)}, FLOPs ${formatSi(result.cost.flops)}, params ${formatSi(result.cost.params)}${latency}${describeSlack(result)}${result.filled.length ? ` (${result.filled.length} fill steps after the multiplier)` : ''}`,
+    `expanded to ${describeTarget(result.target)}: multiplier ${result.multiplier.toFixed(4)}, FLOPs ${formatSi(result.cost.flops)}, params ${formatSi(result.cost.params)}${latency}${describeSlack(result)}${result.filled.length ? ` (${result.filled.length} fill steps after the multiplier)` : ''}${result.roundTo ? `, widths in multiples of ${result.roundTo}` : ''}`,
     ...result.groups.filter((g) => !g.fixed).map((g) => `  ${g.layers[0].padEnd(24)} ${String(g.original).padStart(5)} -> ${String(g.width).padStart(5)}`),
   ].join('\n');
 }
