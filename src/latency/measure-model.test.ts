@@ -4,7 +4,7 @@ import { initBackend } from '../backend/select.js';
 import { graphFingerprint } from '../cost/graph-fingerprint.js';
 import { analyzeChannels } from '../graph/channel-groups.js';
 import { buildLayerGraph } from '../graph/build-graph.js';
-import { measureLatencyTable } from './measure-model.js';
+import { atReferenceSpeed, measureLatencyTable } from './measure-model.js';
 
 beforeAll(async () => {
   await initBackend('cpu');
@@ -44,6 +44,16 @@ describe('measureLatencyTable', () => {
     expect(table.fingerprint).toBe(graphFingerprint(analysis.graph));
     expect(table.overheadMs).toBeCloseTo(table.whole.medianMs - table.layersMs, 12);
     expect({ backend: table.backend, batch: table.batch, model: table.model }).toEqual({ backend: 'cpu', batch: 1, model: 'tiny' });
+  });
+
+  it('scales a layer timed while the machine ran slow to the reference speed', () => {
+    // The whole model's reference timings: median 4 ms; around this layer 5 and 6 ms, mean 5.5: factor 4 / 5.5.
+    const points = [{ inWidth: 8, outWidth: 16, timing: { medianMs: 1.1, iqrMs: 0.22 } }];
+    const [scaled] = atReferenceSpeed(points, 4 / 5.5);
+    // 1.1 x 4 / 5.5 = 0.8; 0.22 x 4 / 5.5 = 0.16
+    expect(scaled.timing.medianMs).toBeCloseTo(0.8, 12);
+    expect(scaled.timing.iqrMs).toBeCloseTo(0.16, 12);
+    expect([scaled.inWidth, scaled.outWidth]).toEqual([8, 16]);
   });
 
   it("on wasm, a convolution's axes are also sampled in each kernel-path class they can reach, and the table names the rules", () => {

@@ -7,7 +7,7 @@ import { handlerFor } from '../graph/handlers/registry.js';
 import { channelCount, type GraphNode } from '../graph/types.js';
 import { probeLayer } from './layer-probe.js';
 import { sampleWidths, widthsForClasses } from './sample-widths.js';
-import { sampleRuns, summarizeSamples, timeRuns, type TimingProtocol } from './timing.js';
+import { quartilesOf, sampleRuns, summarizeSamples, timeRuns, type TimingProtocol } from './timing.js';
 
 export interface MeasureOptions {
   /** The model spec, recorded in the table (`zoo:cnn`, a path). */
@@ -26,7 +26,7 @@ export interface MeasureEvents {
 }
 
 /** One timed point of a layer: its widths and the timing. */
-interface Point {
+export interface TimedPoint {
   inWidth: number;
   outWidth: number;
   timing: Timing;
@@ -51,7 +51,7 @@ function timeProbe(node: GraphNode, inputChannels: number[], options: MeasureOpt
  * sampled in every kernel-path class it can reach (`widthsForClasses`); an axis whose channels
  * are fixed, or a depthwise output (it follows the input), has one sample.
  */
-function gridPoints(node: GraphNode, analysis: ChannelAnalysis, options: MeasureOptions): Point[] {
+function gridPoints(node: GraphNode, analysis: ChannelAnalysis, options: MeasureOptions): TimedPoint[] {
   const seedIn = channelCount(node.inputShapes[0]);
   const seedOut = channelCount(node.outputShape);
   const rules = widthRulesFor(options.backend, node.className);
@@ -71,12 +71,12 @@ function gridPoints(node: GraphNode, analysis: ChannelAnalysis, options: Measure
  * every input's channels scaled by the same fraction; a layer with fixed channels, or a Reshape
  * (its config names the shape), at the seed's widths only.
  */
-function scaledPoints(node: GraphNode, analysis: ChannelAnalysis, options: MeasureOptions): Point[] {
+function scaledPoints(node: GraphNode, analysis: ChannelAnalysis, options: MeasureOptions): TimedPoint[] {
   const seedIn = channelCount(node.inputShapes[0]);
   const seedOut = channelCount(node.outputShape);
   const variable = !allFixed(analysis, node.id) && node.className !== 'Reshape';
   const targets = variable ? sampleWidths(seedOut, options.widthSamples) : [seedOut];
-  const points: Point[] = [];
+  const points: TimedPoint[] = [];
   for (const target of targets) {
     const channels = node.inputShapes.map((shape) => (target === seedOut ? channelCount(shape) : Math.max(1, Math.round((channelCount(shape) * target) / seedOut))));
     const { outWidth, timing } = timeProbe(node, channels, options);
@@ -86,7 +86,7 @@ function scaledPoints(node: GraphNode, analysis: ChannelAnalysis, options: Measu
 }
 
 /** Arranges timed points as the table's grid (rows: input widths, columns: output widths), with the width rules of the axes sampled along them. */
-function tableLayer(node: GraphNode, points: Point[], backend: string): LatencyTableLayer {
+function tableLayer(node: GraphNode, points: TimedPoint[], backend: string): LatencyTableLayer {
   const inputWidths = [...new Set(points.map((p) => p.inWidth))].sort((a, b) => a - b);
   const outputWidths = [...new Set(points.map((p) => p.outWidth))].sort((a, b) => a - b);
   const at = (inWidth: number, outWidth: number) => points.find((p) => p.inWidth === inWidth && p.outWidth === outWidth)!.timing;
@@ -126,24 +126,41 @@ export function timeModel(model: tf.LayersModel, batch: number, protocol: Timing
   return summarizeSamples(sampleModel(model, batch, protocol));
 }
 
+/** The whole model's median over a short run: the machine's speed at that moment (`measureLatencyTable`). */
+function referenceMs(model: tf.LayersModel, options: MeasureOptions): number {
+  return quartilesOf(sampleModel(model, options.batch, { ...options.protocol, warmup: 1, warmupMs: 0, repeats: Math.min(5, options.protocol.repeats) })).medianMs;
+}
+
+/** Points' timings at the reference speed: times scaled by `factor` (the reference's median over its value when the points were timed). */
+export const atReferenceSpeed = (points: TimedPoint[], factor: number): TimedPoint[] =>
+  points.map((point) => ({ ...point, timing: { medianMs: point.timing.medianMs * factor, iqrMs: point.timing.iqrMs * factor } }));
+
 /**
  * `morphnet latency`: times the whole model and every layer (one fresh layer per sampled width,
- * on random inputs) on the active backend, and returns the latency table. The whole model is
- * timed before and after the layers, its samples pooled (a drift while the layers were timed
- * widens its interquartile range instead of moving the median to one end). The overhead is the
- * whole model's median minus the sum of the layers' medians at the seed's widths.
+ * on random inputs) on the active backend, and returns the latency table.
+ *
+ * The machine's speed drifts while the layers are timed (on this project's 2-core VM the same
+ * model took 3.8 ms and 5.4 ms a minute apart), so the whole model is also timed briefly before
+ * the first layer and after each one: its reference timings. Each layer's times are scaled to
+ * the reference speed, the median of the reference timings, by that median over the mean of the
+ * two reference timings around the layer. The table's whole-model time is the median and
+ * interquartile range of the reference timings, and the overhead is that median minus the sum
+ * of the scaled layers' medians at the seed's widths.
  */
 export function measureLatencyTable(model: tf.LayersModel, analysis: ChannelAnalysis, options: MeasureOptions, events: MeasureEvents = {}): LatencyTable {
   // The first inferences of a process are slow (JIT, kernel set-up): run the model a while before timing anything.
-  const before = sampleModel(model, options.batch, { ...options.protocol, warmupMs: PROCESS_WARMUP_MS });
+  sampleModel(model, options.batch, { ...options.protocol, warmupMs: PROCESS_WARMUP_MS });
+  const references = [referenceMs(model, options)];
   const nodes = analysis.graph.nodes.filter((node) => node.className !== 'InputLayer');
-  const layers = nodes.map((node, index) => {
+  const timed = nodes.map((node, index) => {
     events.layer?.(index, nodes.length, node.id);
     const points = handlerFor(node.className)?.macTerms ? gridPoints(node, analysis, options) : scaledPoints(node, analysis, options);
-    return tableLayer(node, points, options.backend);
+    references.push(referenceMs(model, options));
+    return { node, points, speedMs: (references[index] + references[index + 1]) / 2 };
   });
   events.layer?.(nodes.length, nodes.length, '');
-  const whole = summarizeSamples([...before, ...sampleModel(model, options.batch, options.protocol)]);
+  const whole = summarizeSamples(references);
+  const layers = timed.map(({ node, points, speedMs }) => tableLayer(node, atReferenceSpeed(points, speedMs > 0 ? whole.medianMs / speedMs : 1), options.backend));
   const layersMs = layers.reduce((sum, layer, i) => sum + interpolateLatency(layer, channelCount(nodes[i].inputShapes[0]), channelCount(nodes[i].outputShape)), 0);
   return {
     format: LATENCY_TABLE_FORMAT,
@@ -157,7 +174,7 @@ export function measureLatencyTable(model: tf.LayersModel, analysis: ChannelAnal
     protocol: {
       warmup: options.protocol.warmup,
       repeats: options.protocol.repeats,
-      statistic: `median of ${options.protocol.repeats} samples after at least ${options.protocol.warmup} warm-up runs and ${options.protocol.warmupMs} ms, each sample the mean of back-to-back runs spanning at least ${options.protocol.minSampleMs} ms; spread: interquartile range`,
+      statistic: `median of ${options.protocol.repeats} samples after at least ${options.protocol.warmup} warm-up runs and ${options.protocol.warmupMs} ms, each sample the mean of back-to-back runs spanning at least ${options.protocol.minSampleMs} ms; spread: interquartile range; each layer scaled to the reference speed (the median of the whole model's ${nodes.length + 1} reference timings, one before the first layer and one after each)`,
       interpolation: INTERPOLATION,
     },
     whole,

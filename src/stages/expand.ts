@@ -108,10 +108,9 @@ export function budgetAboveSeedWarning(
  * expand.roundTo when neither --round-to nor the config sets it: 8 for a latency budget priced
  * from a table measured on wasm, nothing otherwise. There unaligned widths leave the kernels'
  * fast paths and run slower than the table's interpolation says. Measured (`npm run bench --
- * latency`, wasm, 2 threads, batch 1): random 50-150% widths rounded to 8 ran 26% (zoo:cnn), 45%
- * (zoo:resnet20) and 26% (MobileNetV2-0.35) faster at the same FLOPs, and the table predicted
- * the rounded structures within 7.1%, 5.3% and 0.0% as shares of the seed, the unrounded ones
- * off by 36%, 16% and 18%.
+ * latency`, wasm, 2 threads, batch 1, two runs): random 50-150% widths rounded to 8 ran 26-31%
+ * (zoo:cnn), 16-45% (zoo:resnet20) and 20-26% (MobileNetV2-0.35) faster at 0.2-6.5% fewer
+ * FLOPs, and the tables predicted the rounded structures better (README, "Latency tables").
  */
 export const WASM_TABLE_ROUND_TO = 8;
 
