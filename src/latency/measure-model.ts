@@ -121,11 +121,6 @@ export function sampleModel(model: tf.LayersModel, batch: number, protocol: Timi
   }
 }
 
-/** The whole model's inference at its own widths: median and interquartile range. */
-export function timeModel(model: tf.LayersModel, batch: number, protocol: TimingProtocol): Timing {
-  return summarizeSamples(sampleModel(model, batch, protocol));
-}
-
 /** The whole model's median over a short run: the machine's speed at that moment (`measureLatencyTable`). */
 function referenceMs(model: tf.LayersModel, options: MeasureOptions): number {
   return quartilesOf(sampleModel(model, options.batch, { ...options.protocol, warmup: 1, warmupMs: 0, repeats: Math.min(5, options.protocol.repeats) })).medianMs;
