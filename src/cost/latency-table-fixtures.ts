@@ -49,15 +49,18 @@ export function handMadeTable(fingerprint: string, layers: LatencyTableLayer[], 
 }
 
 /**
- *   input[8,8,8] -> conv: Conv2D 40 1x1 -> pool: GlobalAveragePooling2D -> fc: Dense 2
- * One prunable group: conv's 40 channels (pool's too, and fc's inputs).
+ *   input[inputShape] -> each of `convs` in turn: Conv2D 1x1 -> pool: GlobalAveragePooling2D -> fc: Dense 2
+ * One prunable group per conv (its channels; the last one's are pool's too, and fc's inputs).
  */
-export function classJumpModel(): tf.LayersModel {
-  const x = tf.input({ shape: [8, 8, 8], name: 'input' });
-  const conv = tf.layers.conv2d({ name: 'conv', filters: 40, kernelSize: 1 }).apply(x) as tf.SymbolicTensor;
-  const pool = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(conv) as tf.SymbolicTensor;
+export function pointwiseConvNet(inputShape: number[], convs: Array<{ name: string; filters: number }>): tf.LayersModel {
+  const x = tf.input({ shape: inputShape, name: 'input' });
+  const h = convs.reduce((input, conv) => tf.layers.conv2d({ name: conv.name, filters: conv.filters, kernelSize: 1 }).apply(input) as tf.SymbolicTensor, x);
+  const pool = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(h) as tf.SymbolicTensor;
   return tf.model({ inputs: x, outputs: tf.layers.dense({ name: 'fc', units: 2 }).apply(pool) as tf.SymbolicTensor });
 }
+
+/** input[8,8,8] -> conv: Conv2D 40 1x1 -> pool -> fc: Dense 2. One prunable group: conv's 40 channels. */
+export const classJumpModel = (): tf.LayersModel => pointwiseConvNet([8, 8, 8], [{ name: 'conv', filters: 40 }]);
 
 /**
  * A table of classJumpModel where 31 channels cost more than 32, as on wasm: conv's result

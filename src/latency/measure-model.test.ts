@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend/select.js';
 import { graphFingerprint } from '../cost/graph-fingerprint.js';
+import { pointwiseConvNet } from '../cost/latency-table-fixtures.js';
 import { analyzeChannels } from '../graph/channel-groups.js';
 import { buildLayerGraph } from '../graph/build-graph.js';
 import { atReferenceSpeed, measureLatencyTable } from './measure-model.js';
@@ -58,11 +59,7 @@ describe('measureLatencyTable', () => {
 
   it("on wasm, a convolution's axes are also sampled in each kernel-path class they can reach, and the table names the rules", () => {
     // conv1: 16 1x1 filters on the image; conv2: 16 1x1 filters on conv1's; timed on cpu, labelled wasm (the label picks the rules).
-    const x = tf.input({ shape: [4, 4, 3], name: 'input' });
-    const conv1 = tf.layers.conv2d({ name: 'conv1', filters: 16, kernelSize: 1 }).apply(x) as tf.SymbolicTensor;
-    const conv2 = tf.layers.conv2d({ name: 'conv2', filters: 16, kernelSize: 1 }).apply(conv1) as tf.SymbolicTensor;
-    const pool = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(conv2) as tf.SymbolicTensor;
-    const model = tf.model({ inputs: x, outputs: tf.layers.dense({ name: 'fc', units: 2 }).apply(pool) as tf.SymbolicTensor });
+    const model = pointwiseConvNet([4, 4, 3], [{ name: 'conv1', filters: 16 }, { name: 'conv2', filters: 16 }]);
     const analysis = analyzeChannels(buildLayerGraph(model));
     const table = measureLatencyTable(model, analysis, { modelName: 'two-convs', backend: 'wasm', batch: 1, widthSamples: 3, protocol: { warmup: 1, warmupMs: 0, repeats: 1, minSampleMs: 0 } });
     const layers = Object.fromEntries(table.layers.map((l) => [l.name, { inputWidths: l.inputWidths, outputWidths: l.outputWidths, widthRules: l.widthRules }]));

@@ -1,8 +1,7 @@
-import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend/select.js';
 import { CostModel } from '../cost/cost-model.js';
-import { classJumpModel, classJumpTable, handMadeLayer, handMadeTable } from '../cost/latency-table-fixtures.js';
+import { classJumpModel, classJumpTable, handMadeLayer, handMadeTable, pointwiseConvNet } from '../cost/latency-table-fixtures.js';
 import { graphFingerprint } from '../cost/graph-fingerprint.js';
 import { analyzeChannels } from '../graph/channel-groups.js';
 import { buildLayerGraph } from '../graph/build-graph.js';
@@ -84,11 +83,7 @@ describe('solveMultiplier where latency is not monotone in width', () => {
 describe('widthBreakpoints', () => {
   it('lists where round(w * learned) changes above a multiplier, merged across groups (hand arithmetic)', () => {
     // input[4,4,1] -> convA 4 -> convB 4 -> GAP -> dense 2; learned widths 2 and 4.
-    const input = tf.input({ shape: [4, 4, 1] });
-    const a = tf.layers.conv2d({ name: 'convA', filters: 4, kernelSize: 1 }).apply(input);
-    const b = tf.layers.conv2d({ name: 'convB', filters: 4, kernelSize: 1 }).apply(a);
-    const out = tf.layers.dense({ name: 'out', units: 2 }).apply(tf.layers.globalAveragePooling2d({}).apply(b)) as tf.SymbolicTensor;
-    const analysis = analyzeChannels(buildLayerGraph(tf.model({ inputs: input, outputs: out })));
+    const analysis = analyzeChannels(buildLayerGraph(pointwiseConvNet([4, 4, 1], [{ name: 'convA', filters: 4 }, { name: 'convB', filters: 4 }])));
     const learned: GroupWidths = analysis.groups.map((g) => g.width);
     learned[analysis.groups.find((g) => g.sources.includes('convA'))!.id] = 2;
     learned[analysis.groups.find((g) => g.sources.includes('convB'))!.id] = 4;
@@ -142,11 +137,7 @@ describe('fillBudget where latency is not monotone in width', () => {
  * 0.2: the model takes convA's time + convB's + 0.5 ms.
  */
 function twoConvsWithXnnpackFloor() {
-  const x = tf.input({ shape: [8, 8, 8], name: 'input' });
-  const a = tf.layers.conv2d({ name: 'convA', filters: 16, kernelSize: 1 }).apply(x) as tf.SymbolicTensor;
-  const b = tf.layers.conv2d({ name: 'convB', filters: 16, kernelSize: 1 }).apply(a) as tf.SymbolicTensor;
-  const pool = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(b) as tf.SymbolicTensor;
-  const model = tf.model({ inputs: x, outputs: tf.layers.dense({ name: 'fc', units: 2 }).apply(pool) as tf.SymbolicTensor });
+  const model = pointwiseConvNet([8, 8, 8], [{ name: 'convA', filters: 16 }, { name: 'convB', filters: 16 }]);
   const analysis = analyzeChannels(buildLayerGraph(model));
   const rules = { input: 'conv-reduction', output: 'conv-result' } as const;
   const layers = [
