@@ -133,7 +133,7 @@ const BENCHES: Record<string, (json: boolean, args: string[]) => Promise<void>> 
     const option = optionOf(args);
     const result = await benchLatencyTarget({
       ...latencyTableOptions(option),
-      blocks: Number(option('--blocks') ?? 5),
+      blocks: Number(option('--blocks') ?? DEFAULT_LATENCY_BENCH.blocks),
       blockProtocol: { ...DEFAULT_LATENCY_BENCH.protocol, repeats: Number(option('--block-repeats') ?? 5) },
       outDir: option('--out'),
       roundTo: args.includes('--round-to') ? positiveIntegerFlag('--round-to', option('--round-to'), '8', 'a positive whole number of channels') : undefined,

@@ -184,6 +184,8 @@ async function prepareShrink(request: ShrinkRequest, events: ShrinkEvents): Prom
 }
 
 const currentLambda = (lambda: number | GoalSteering) => (typeof lambda === 'number' ? lambda : lambda.lambda);
+/** The goal steering of a goal-seeking shrink; nothing for a fixed strength. */
+const steeringOf = (setup: ShrinkSetup) => (typeof setup.lambda === 'number' ? undefined : setup.lambda);
 
 /** Records the run's start: resolved config, backend, seed model. */
 async function startRunDir(run: RunDir, setup: ShrinkSetup): Promise<void> {
@@ -203,7 +205,7 @@ const structureAt = (setup: ShrinkSetup, step: number) =>
 async function trainShrink(setup: ShrinkSetup, run: RunDir, monitor: ShrinkMonitor, events: ShrinkEvents): Promise<{ resumedAt: number; lambda: number }> {
   const { config, experiment, regularizer, steps } = setup;
   const shrink = config.shrink;
-  const steering = typeof setup.lambda === 'number' ? undefined : setup.lambda;
+  const steering = steeringOf(setup);
   let lambda = currentLambda(setup.lambda);
   const optimizer = createOptimizer(shrink.optimizer);
   const { numClasses } = modelShape(experiment.model);
@@ -252,7 +254,7 @@ async function trainShrink(setup: ShrinkSetup, run: RunDir, monitor: ShrinkMonit
 function finishShrink(setup: ShrinkSetup, run: RunDir, monitor: ShrinkMonitor, trained: { resumedAt: number; lambda: number }): ShrinkResult {
   const { config, experiment, regularizer, steps, initialCost } = setup;
   const scores = regularizer.readScores();
-  const steering = typeof setup.lambda === 'number' ? undefined : setup.lambda;
+  const steering = steeringOf(setup);
   const settlement = steering?.settle(regularizer, scores);
   if (settlement) regularizer.setAlive(settlement.alive);
   else regularizer.updateAlive(scores);
