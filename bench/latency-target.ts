@@ -7,26 +7,25 @@ import { measuredOn } from '../src/cost/latency-table.js';
 import { seededRandom } from '../src/data/random.js';
 import { analyzeChannels, type ChannelAnalysis } from '../src/graph/channel-groups.js';
 import { buildLayerGraph } from '../src/graph/build-graph.js';
-import { measureLatencyTable } from '../src/latency/measure-model.js';
-import { quartilesOf, type SampleQuartiles, type TimingProtocol } from '../src/latency/timing.js';
+import { measureLatencyTable, sampleModelPaired } from '../src/latency/measure-model.js';
+import { type PairedProtocol, quartilesOf, type SampleQuartiles } from '../src/latency/timing.js';
 import { buildZooModel, parseZooSpec } from '../src/model/zoo/registry.js';
-import { resolveTarget } from '../src/stages/expand.js';
+import { defaultRoundTo, resolveTarget } from '../src/stages/expand.js';
 import { StructureCosting } from '../src/structure/cost-of.js';
 import { fitBudget } from '../src/structure/fill-budget.js';
 import type { GroupWidths } from '../src/structure/width-multiplier.js';
 import { rebuildModel } from '../src/surgery/rebuild.js';
-import { timeInterleaved, type LatencyTableBenchOptions } from './latency.js';
+import type { LatencyTableBenchOptions } from './latency.js';
 
 /** The expand targets, in percent of the seed's predicted latency. */
 export const TARGET_PERCENTS = [50, 75];
 
 export interface LatencyTargetBenchOptions extends LatencyTableBenchOptions {
-  /** Each structure is timed in this many blocks, alternating with the seed's; each block is `sampleModel` with `blockProtocol`. */
-  blocks: number;
-  blockProtocol: TimingProtocol;
+  /** Each expanded structure is timed in pairs of samples with the seed's (`sampleModelPaired`). */
+  paired: PairedProtocol;
   /** Where the measured tables are written (one per model), if anywhere. */
   outDir?: string;
-  /** Widths in multiples of this, as `expand --round-to N` searches and fills them (fitBudget's roundTo). */
+  /** Widths in multiples of this, as `expand --round-to N` searches and fills them (fitBudget's roundTo); by default expand's for the table (`defaultRoundTo`). */
   roundTo?: number;
 }
 
@@ -37,10 +36,16 @@ export interface ExpandedTiming {
   measured: SampleQuartiles;
   /** (measured - target) / target: the done criterion's error. */
   error: number;
-  /** The seed timed in the blocks alternating with this structure's. */
+  /** The seed's samples in the pairs with this structure's. */
   seedMeasured: SampleQuartiles;
-  /** measured / seed measured, against percentOfSeed / 100: the same error without the table's error on the seed. */
+  /** The median of the per-pair ratios, structure over seed: its measured share of the seed's time. */
   ratioToSeed: number;
+  /**
+   * (ratioToSeed x the table's seed prediction - target) / target: the error with the measurement
+   * brought to the table's speed (the seed is the clock both are read on), which the machine's
+   * drift between the table and the measurement does not move.
+   */
+  errorAtTableSpeed: number;
   multiplier: number;
   /** Steps the fill took after the multiplier. */
   filled: number;
@@ -52,6 +57,8 @@ export interface LatencyTargetCase {
   targetMs: number;
   /** The least latency of the learned structure scaled by a multiplier that the search priced (solveMultiplier's range). */
   smallestMs: number;
+  /** Widths in multiples of this (1: any width). */
+  roundTo: number;
   /** Absent where the target is below `smallestMs` (expand exits 3 there). */
   expanded?: ExpandedTiming;
 }
@@ -60,8 +67,7 @@ export interface LatencyTargetBenchResult {
   backend: string;
   threads?: number;
   batch: number;
-  blocks: number;
-  roundTo?: number;
+  paired: PairedProtocol;
   tables: Array<{ model: string; seconds: number; wholeMs: number; seedPredictedMs: number; learnedPredictedMs: number; path: string }>;
   cases: LatencyTargetCase[];
 }
@@ -100,21 +106,23 @@ async function benchModel(spec: string, options: LatencyTargetBenchOptions, back
     // As `expand --target-latency P% [--round-to N]` resolves and solves it (stages/expand.ts), with expand.fill's default (true).
     const target = resolveTarget({ resource: 'latency', percentOfSeed }, (resource) => costing.resource(resource, seedWidths));
     if (!('resource' in target)) throw new Error('a latency budget resolves to an amount');
-    const { fit, range } = fitBudget(costing.costModel, learned, 'latency', target.value, { costOptions, fill: true, roundTo: options.roundTo });
-    const found: LatencyTargetCase = { model: spec, percentOfSeed, targetMs: target.value, smallestMs: range.smallest };
+    const roundTo = options.roundTo ?? defaultRoundTo('latency', hardware);
+    const { fit, range } = fitBudget(costing.costModel, learned, 'latency', target.value, { costOptions, fill: true, roundTo });
+    const found: LatencyTargetCase = { model: spec, percentOfSeed, targetMs: target.value, smallestMs: range.smallest, roundTo: roundTo ?? 1 };
     result.cases.push(found);
     if (!fit) continue;
     const expanded = await rebuildModel(seed, analysis, fit.widths, 1);
     try {
-      const samples = timeInterleaved(seed, expanded, options.batch, options.blocks, options.blockProtocol);
-      const seedMeasured = quartilesOf(samples.a);
-      const measured = quartilesOf(samples.b);
+      const paired = sampleModelPaired(expanded, seed, options.batch, options.paired);
+      const measured = quartilesOf(paired.samples);
+      const ratioToSeed = quartilesOf(paired.ratios).medianMs;
       found.expanded = {
         predictedMs: fit.cost,
         measured,
         error: (measured.medianMs - target.value) / target.value,
-        seedMeasured,
-        ratioToSeed: measured.medianMs / seedMeasured.medianMs,
+        seedMeasured: quartilesOf(paired.referenceSamples),
+        ratioToSeed,
+        errorAtTableSpeed: (ratioToSeed * seedPredictedMs - target.value) / target.value,
         multiplier: fit.multiplier,
         filled: fit.filled.length,
       };
@@ -128,25 +136,27 @@ async function benchModel(spec: string, options: LatencyTargetBenchOptions, back
 /**
  * For each model: measures a latency table, expands a learned structure (random 25-100% of the
  * seed's widths) with it to 50% and 75% of the seed's predicted latency as `expand
- * --target-latency` does (with `roundTo`, as `expand --round-to N` does), builds the expanded model and times it in blocks alternating with the
- * seed's: does the measured latency land on the target?
+ * --target-latency` does (widths rounded as expand rounds them), builds the expanded
+ * model and times it in pairs with the seed: does the measured latency land on the target?
  */
 export async function benchLatencyTarget(options: LatencyTargetBenchOptions): Promise<LatencyTargetBenchResult> {
   const choice = await initBackend(options.backend, options.threads);
-  const result: LatencyTargetBenchResult = { backend: choice.name, threads: choice.threads, batch: options.batch, blocks: options.blocks, roundTo: options.roundTo, tables: [], cases: [] };
+  const result: LatencyTargetBenchResult = { backend: choice.name, threads: choice.threads, batch: options.batch, paired: options.paired, tables: [], cases: [] };
   for (const spec of options.models) await benchModel(spec, options, choice.name, choice.threads, result);
   return result;
 }
 
 /** One line per model's table, then target, predicted, measured (median, IQR) and error per expanded structure. */
 export function printLatencyTargetBench(result: LatencyTargetBenchResult): void {
-  const rounding = result.roundTo !== undefined ? ` --round-to ${result.roundTo}` : '';
-  console.log(`expand --target-latency${rounding} on ${measuredOn(result)}: target (a percentage of the seed's predicted latency), the expanded structure's predicted and measured latency`);
-  console.log(`  (measured: median and interquartile range of ${result.blocks} blocks alternating with the seed's; error = (measured - target) / target; vs seed = measured / seed measured, against the percentage)`);
+  console.log(`expand --target-latency on ${measuredOn(result)}: target (a percentage of the seed's predicted latency), the expanded structure's predicted and measured latency`);
+  console.log(`  (measured: median and interquartile range of ${result.paired.pairs} samples, each paired with one of the seed; widths in multiples of round to; error = (measured - target) / target;`);
+  console.log("   vs seed = the median per-pair ratio, against the percentage; at table speed = the error of vs seed x the table's seed prediction, the machine's drift taken out)");
   for (const t of result.tables) console.log(`  table of ${t.model}: measured in ${t.seconds.toFixed(0)} s, whole model ${t.wholeMs.toFixed(2)} ms, predicted for the seed ${t.seedPredictedMs.toFixed(2)} ms, for the learned structure ${t.learnedPredictedMs.toFixed(2)} ms (${t.path})`);
   const ms = (value: number, width = 9) => value.toFixed(2).padStart(width);
   const percent = (value: number) => `${value >= 0 ? '+' : ''}${(100 * value).toFixed(1)}%`.padStart(7);
-  console.log(`  ${'model'.padEnd(24)} ${'target'.padStart(6)} ${'target ms'.padStart(9)} ${'predicted'.padStart(9)} ${'measured'.padStart(9)} ${'IQR'.padStart(6)} ${'error'.padStart(7)}   ${'seed ms'.padStart(8)} ${'IQR'.padStart(6)} ${'vs seed'.padStart(7)}  multiplier  fill steps`);
+  console.log(
+    `  ${'model'.padEnd(24)} ${'target'.padStart(6)} ${'target ms'.padStart(9)} ${'predicted'.padStart(9)} ${'measured'.padStart(9)} ${'IQR'.padStart(6)} ${'error'.padStart(7)}   ${'seed ms'.padStart(8)} ${'IQR'.padStart(6)} ${'vs seed'.padStart(7)} ${'at table speed'.padStart(14)}  round to  multiplier  fill steps`,
+  );
   for (const c of result.cases) {
     const head = `  ${c.model.padEnd(24)} ${`${c.percentOfSeed}%`.padStart(6)} ${ms(c.targetMs)}`;
     const e = c.expanded;
@@ -156,7 +166,7 @@ export function printLatencyTargetBench(result: LatencyTargetBenchResult): void 
     }
     const iqr = (q: SampleQuartiles) => ms(q.p75Ms - q.p25Ms, 6);
     console.log(
-      `${head} ${ms(e.predictedMs)} ${ms(e.measured.medianMs)} ${iqr(e.measured)} ${percent(e.error)}   ${ms(e.seedMeasured.medianMs, 8)} ${iqr(e.seedMeasured)} ${`${(100 * e.ratioToSeed).toFixed(1)}%`.padStart(7)}  ${e.multiplier.toFixed(4).padStart(10)}  ${String(e.filled).padStart(10)}`,
+      `${head} ${ms(e.predictedMs)} ${ms(e.measured.medianMs)} ${iqr(e.measured)} ${percent(e.error)}   ${ms(e.seedMeasured.medianMs, 8)} ${iqr(e.seedMeasured)} ${`${(100 * e.ratioToSeed).toFixed(1)}%`.padStart(7)} ${percent(e.errorAtTableSpeed).padStart(14)}  ${String(c.roundTo).padStart(8)}  ${e.multiplier.toFixed(4).padStart(10)}  ${String(e.filled).padStart(10)}`,
     );
   }
 }

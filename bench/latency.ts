@@ -9,9 +9,9 @@ import { seededRandom } from '../src/data/random.js';
 import { analyzeChannels, type ChannelAnalysis } from '../src/graph/channel-groups.js';
 import { buildLayerGraph } from '../src/graph/build-graph.js';
 import { channelCount } from '../src/graph/types.js';
-import { measureLatencyTable, sampleModel } from '../src/latency/measure-model.js';
+import { measureLatencyTable, sampleModel, sampleModelPaired } from '../src/latency/measure-model.js';
 import { probeLayer } from '../src/latency/layer-probe.js';
-import { DEFAULT_PROTOCOL, quartilesOf, summarizeSamples, timeRuns, type TimingProtocol } from '../src/latency/timing.js';
+import { DEFAULT_PROTOCOL, type PairedProtocol, quartilesOf, summarizeSamples, timeRuns, type TimingProtocol } from '../src/latency/timing.js';
 import { buildZooModel, parseZooSpec } from '../src/model/zoo/registry.js';
 import { roundWidths } from '../src/structure/round-widths.js';
 import { aliveForWidths, type GroupWidths } from '../src/structure/width-multiplier.js';
@@ -36,8 +36,8 @@ export interface LatencyBenchOptions extends LatencyTableBenchOptions {
   outDir?: string;
   /** Also time each structure's layers alone at its own widths (`layersAloneMs`): splits the error into interpolation and additivity. */
   alone: boolean;
-  /** Each structure is timed in this many blocks alternating with the seed's (`timeInterleaved`). */
-  blocks: number;
+  /** Each structure is timed in pairs of samples with the seed's (`sampleModelPaired`). */
+  paired: PairedProtocol;
 }
 
 export interface LatencyBenchCase {
@@ -50,12 +50,14 @@ export interface LatencyBenchCase {
   measuredIqrMs: number;
   /** (predicted - measured) / measured. */
   error: number;
-  /** The seed timed in the blocks alternating with this structure's (absent for the seed itself). */
+  /** The seed's median in the pairs with this structure's samples (absent for the seed itself). */
   seedMeasuredMs?: number;
+  /** The median of the per-pair ratios, structure over seed: its measured share of the seed's time. */
+  measuredShare?: number;
   /**
    * The error as shares of the seed, each side against the seed at its own time:
-   * (predicted / the seed's prediction) / (measured / the seed measured alongside) - 1. The
-   * machine's speed drifts by tens of percent over minutes; this ratio does not feel it.
+   * (predicted / the seed's prediction) / measuredShare - 1. The machine's speed drifts by tens
+   * of percent over minutes; this ratio does not feel it.
    */
   shareError?: number;
   /** The structure's layers timed alone at its widths, summed, plus the table's overhead: the prediction without interpolation. */
@@ -66,7 +68,7 @@ export interface LatencyBenchResult {
   backend: string;
   threads?: number;
   batch: number;
-  blocks: number;
+  paired: PairedProtocol;
   tables: Array<{ model: string; seconds: number; wholeMs: number; overheadMs: number; path?: string }>;
   cases: LatencyBenchCase[];
 }
@@ -94,19 +96,6 @@ function benchStructures(analysis: ChannelAnalysis, costModel: CostModel): Array
     { name: 'random 50-150%', widths: expanded },
     { name: `same, roundTo ${ROUND_TO}`, widths: rounded },
   ];
-}
-
-/**
- * Times two models in alternating blocks (a, b, a, b, ...), so drift on a busy machine reaches
- * both alike; each block warms up anew. Returns each model's samples pooled over its blocks.
- */
-export function timeInterleaved(a: tf.LayersModel, b: tf.LayersModel, batch: number, blocks: number, protocol: TimingProtocol): { a: number[]; b: number[] } {
-  const samples = { a: [] as number[], b: [] as number[] };
-  for (let block = 0; block < blocks; block++) {
-    samples.a.push(...sampleModel(a, batch, protocol));
-    samples.b.push(...sampleModel(b, batch, protocol));
-  }
-  return samples;
 }
 
 /**
@@ -149,13 +138,14 @@ async function benchModel(spec: string, options: LatencyBenchOptions, backend: s
     const flops = costModel.resource('flops', aliveForWidths(analysis, structure.widths));
     const isSeed = structure.name === 'seed';
     const model = isSeed ? seed : await rebuildModel(seed, analysis, structure.widths, 1);
-    const samples = isSeed ? { a: [], b: sampleModel(seed, options.batch, options.protocol) } : timeInterleaved(seed, model, options.batch, options.blocks, options.protocol);
-    const measured = summarizeSamples(samples.b);
-    const seedMeasuredMs = isSeed ? undefined : quartilesOf(samples.a).medianMs;
+    const paired = isSeed ? undefined : sampleModelPaired(model, seed, options.batch, options.paired);
+    const measured = summarizeSamples(paired?.samples ?? sampleModel(seed, options.batch, options.protocol));
     const aloneMs = options.alone ? layersAloneMs(model, options.batch, options.protocol) + table.overheadMs : undefined;
     if (!isSeed) model.dispose();
     const error = (predictedMs - measured.medianMs) / measured.medianMs;
-    const shareError = seedMeasuredMs === undefined ? undefined : predictedMs / seedPredictedMs / (measured.medianMs / seedMeasuredMs) - 1;
+    const seedMeasuredMs = paired && quartilesOf(paired.referenceSamples).medianMs;
+    const measuredShare = paired && quartilesOf(paired.ratios).medianMs;
+    const shareError = measuredShare === undefined ? undefined : predictedMs / seedPredictedMs / measuredShare - 1;
     result.cases.push({
       model: spec,
       structure: structure.name,
@@ -164,7 +154,7 @@ async function benchModel(spec: string, options: LatencyBenchOptions, backend: s
       measuredMs: measured.medianMs,
       measuredIqrMs: measured.iqrMs,
       error,
-      ...(seedMeasuredMs !== undefined ? { seedMeasuredMs, shareError } : {}),
+      ...(paired ? { seedMeasuredMs, measuredShare, shareError } : {}),
       ...(aloneMs !== undefined ? { aloneMs } : {}),
     });
   }
@@ -177,12 +167,15 @@ async function benchModel(spec: string, options: LatencyBenchOptions, backend: s
  */
 export async function benchLatency(options: LatencyBenchOptions): Promise<LatencyBenchResult> {
   const choice = await initBackend(options.backend, options.threads);
-  const result: LatencyBenchResult = { backend: choice.name, threads: choice.threads, batch: options.batch, blocks: options.blocks, tables: [], cases: [] };
+  const result: LatencyBenchResult = { backend: choice.name, threads: choice.threads, batch: options.batch, paired: options.paired, tables: [], cases: [] };
   for (const spec of options.models) await benchModel(spec, options, choice.name, choice.threads, result);
   return result;
 }
 
-export const DEFAULT_LATENCY_BENCH = { backend: 'wasm' as BackendRequest, threads: 2, batch: 1, widthSamples: 5, protocol: DEFAULT_PROTOCOL, blocks: 5 };
+/** Pairs of samples a structure is timed in with the seed: 31, each sample at least 2 ms of back-to-back runs. */
+export const BENCH_PAIRED_PROTOCOL: PairedProtocol = { warmup: 2, warmupMs: 20, pairs: 31, minSampleMs: 2 };
+
+export const DEFAULT_LATENCY_BENCH = { backend: 'wasm' as BackendRequest, threads: 2, batch: 1, widthSamples: 5, protocol: DEFAULT_PROTOCOL, paired: BENCH_PAIRED_PROTOCOL };
 
 /** The bench's table: one line per model's table, then predicted vs measured per structure. */
 export function printLatencyBench(result: LatencyBenchResult): void {
@@ -196,7 +189,7 @@ export function printLatencyBench(result: LatencyBenchResult): void {
     const share = c.shareError !== undefined ? `${c.seedMeasuredMs!.toFixed(2).padStart(8)} ${percent(c.shareError).padStart(9)}` : `${''.padStart(8)} ${''.padStart(9)}`;
     console.log(`  ${c.model.padEnd(24)} ${c.structure.padEnd(16)} ${mflops} ${c.predictedMs.toFixed(2).padStart(12)} ${c.measuredMs.toFixed(2).padStart(12)} ${c.measuredIqrMs.toFixed(2).padStart(7)} ${percent(c.error)} ${share}${alone}`);
   }
-  console.log(`  measured: ${result.blocks} blocks alternating with the seed's (seed ms); share err = (predicted / the seed's prediction) / (measured / seed ms) - 1`);
+  console.log(`  measured: ${result.paired.pairs} samples, each paired with one of the seed (seed ms); share err = (predicted / the seed's prediction) / (median per-pair ratio) - 1`);
   if (result.cases.some((c) => c.aloneMs !== undefined)) {
     console.log('  alone: the structure\'s layers timed alone at its own widths plus the table\'s overhead (predicted vs alone: interpolation; alone vs measured: layers that do not add up)');
   }

@@ -2,6 +2,7 @@ import { benchBatchNormStatistics } from './bn-statistics.js';
 import { benchCost } from './cost.js';
 import { benchLatency, DEFAULT_LATENCY_BENCH, LATENCY_BENCH_MODELS, type LatencyTableBenchOptions, printLatencyBench } from './latency.js';
 import { benchLatencyTarget, printLatencyTargetBench } from './latency-target.js';
+import type { PairedProtocol } from '../src/latency/timing.js';
 import { benchImageFolderMemory } from './image-folder-memory.js';
 import { profileTrainStep } from './kernel-profile.js';
 import { benchMomentumUpdate, printMomentumBench } from './momentum-update.js';
@@ -35,6 +36,9 @@ function latencyTableOptions(option: (flag: string) => string | undefined): Late
     protocol: { ...d.protocol, repeats: Number(option('--repeats') ?? d.protocol.repeats) },
   };
 }
+
+/** How both latency benches time a structure against the seed: --pairs. */
+const pairedOption = (option: (flag: string) => string | undefined): PairedProtocol => ({ ...DEFAULT_LATENCY_BENCH.paired, pairs: Number(option('--pairs') ?? DEFAULT_LATENCY_BENCH.paired.pairs) });
 
 const BENCHES: Record<string, (json: boolean, args: string[]) => Promise<void>> = {
   // npm run bench -- bn-statistics [--epochs 2] [--train 20000] [--bn-momentum 0.99] [--seeds 1,2,3]
@@ -115,26 +119,25 @@ const BENCHES: Record<string, (json: boolean, args: string[]) => Promise<void>> 
     }
     if (!result.cases.some((c) => c.torchMs)) console.log('  (no PyTorch figures: /usr/bin/python3 has no torch; apt-get install python3-torch)');
   },
-  // npm run bench -- latency [--models cnn,resnet20,mobilenet-v2?width=0.35] [--backend wasm] [--threads 2] [--batch 1] [--widths 5] [--repeats 9] [--out bench-latency] [--no-alone] [--blocks 5]
+  // npm run bench -- latency [--models cnn,resnet20,mobilenet-v2?width=0.35] [--backend wasm] [--threads 2] [--batch 1] [--widths 5] [--repeats 9] [--out bench-latency] [--no-alone] [--pairs 31]
   latency: async (json, args) => {
     const option = optionOf(args);
     const result = await benchLatency({
       ...latencyTableOptions(option),
       outDir: option('--out') ?? 'bench-latency',
       alone: !args.includes('--no-alone'),
-      blocks: Number(option('--blocks') ?? DEFAULT_LATENCY_BENCH.blocks),
+      paired: pairedOption(option),
     });
     if (json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
     printLatencyBench(result);
   },
   // npm run bench -- latency-target [--models cnn,resnet20,mobilenet-v2?width=0.35] [--backend wasm] [--threads 2] [--batch 1] [--widths 5] [--repeats 9]
-  //   [--blocks 5] [--block-repeats 5] [--out DIR] [--round-to N]: expand --target-latency [--round-to N] to 50% and 75% of the seed's predicted latency, measured interleaved with the seed
+  //   [--pairs 31] [--out DIR] [--round-to N]: expand --target-latency [--round-to N] (by default expand's rounding) to 50% and 75% of the seed's predicted latency, measured in pairs with the seed
   'latency-target': async (json, args) => {
     const option = optionOf(args);
     const result = await benchLatencyTarget({
       ...latencyTableOptions(option),
-      blocks: Number(option('--blocks') ?? DEFAULT_LATENCY_BENCH.blocks),
-      blockProtocol: { ...DEFAULT_LATENCY_BENCH.protocol, repeats: Number(option('--block-repeats') ?? 5) },
+      paired: pairedOption(option),
       outDir: option('--out'),
       roundTo: args.includes('--round-to') ? positiveIntegerFlag('--round-to', option('--round-to'), '8', 'a positive whole number of channels') : undefined,
     });

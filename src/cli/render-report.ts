@@ -1,13 +1,11 @@
 import Table from 'cli-table3';
 import { formatSi } from '../config/si-number.js';
 import { stageCommand } from '../run-dir/stage-commands.js';
-import { formatMs, latencyColumns, latencyComparison, type Report, type ReportStage } from '../stages/report.js';
+import { comparedShares, formatMs, latencyCellText, latencyColumns, latencyComparison, type Report, type ReportStage } from '../stages/report.js';
 
 const percent = (x: number | undefined) => (x === undefined ? '' : `${(100 * x).toFixed(1)}%`);
 /** An accuracy, or blank when none was measured (a stage without a validation set): never `NaN%` or `0.00%`. */
 const accuracy = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? `${(100 * x).toFixed(2)}%` : '');
-/** A measured or predicted latency, or blank for a stage that has none. */
-const msCell = (ms: number | undefined) => (ms === undefined ? '' : formatMs(ms));
 
 /** The report as tables: per layer widths and FLOPs share; per stage cost and accuracy. */
 export function renderReportTable(report: Report): string {
@@ -25,7 +23,7 @@ export function renderReportTable(report: Report): string {
   });
   for (const s of report.stages) {
     const multiplier = s.multiplier !== undefined && Number.isFinite(s.multiplier) ? s.multiplier.toFixed(3) : '';
-    stages.push([s.name, s.status, formatSi(s.cost.flops), formatSi(s.cost.params), accuracy(s.valAccuracy), accuracy(s.testAccuracy), multiplier, ...latency.map((c) => msCell(c.msOf(s)))]);
+    stages.push([s.name, s.status, formatSi(s.cost.flops), formatSi(s.cost.params), accuracy(s.valAccuracy), accuracy(s.testAccuracy), multiplier, ...latency.map((c) => latencyCellText(c, s))]);
   }
   const lines = [`run ${report.runDir} (${report.model}${report.backend ? `, backend ${report.backend}` : ''})`, layers.toString(), stages.toString(), ...report.stages.flatMap((s) => unfinishedLines(report.runDir, s))];
   const goal = report.stages.find((s) => s.goal)?.goal;
@@ -36,7 +34,7 @@ export function renderReportTable(report: Report): string {
     lines.push(`MorphNet ${accuracy(c.morphnetAccuracy)} vs uniform baseline ${accuracy(c.baselineAccuracy)} (${c.metric} accuracy, ${delta >= 0 ? '+' : ''}${delta.toFixed(2)} points) at ${formatSi(c.flops.morphnet)} vs ${formatSi(c.flops.baseline)} FLOPs`);
   }
   const timed = latencyComparison(report);
-  if (timed) lines.push(`MorphNet ${formatMs(timed.morphnetMs)} vs uniform ${formatMs(timed.baselineMs)} (measured inference, batch ${timed.batch}, ${timed.on})`);
+  if (timed) lines.push(`MorphNet ${formatMs(timed.morphnetMs)} vs uniform ${formatMs(timed.baselineMs)} (measured inference, batch ${timed.batch}, ${timed.on}${comparedShares(timed)})`);
   return lines.join('\n');
 }
 

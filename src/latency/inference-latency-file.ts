@@ -19,6 +19,21 @@ export interface LatencyPrediction {
   /** The table file. */
   table: string;
   ms: number;
+  /** `ms` over the same table's prediction for the seed: the share of the seed's time it predicts. */
+  ofSeed?: number;
+}
+
+/**
+ * A model's time as a share of the seed's, each sample of the model paired with one of the seed
+ * beside it (`samplePaired`): the median and quartiles of the per-pair ratios, and the seed's
+ * median over its samples in the pairs. It holds while the machine's speed drifts.
+ */
+export interface ShareOfSeed {
+  median: number;
+  p25: number;
+  p75: number;
+  pairs: number;
+  seedMedianMs: number;
 }
 
 /** One whole-model inference timing: a median over repeats and its quartiles. */
@@ -35,6 +50,8 @@ export interface LatencyMeasurement {
   warmup: number;
   /** ISO time of the measurement. */
   measuredAt: string;
+  /** retrain and baseline: timed in pairs with the seed, `repeats` being the pairs. */
+  ofSeed?: ShareOfSeed;
 }
 
 /** A measurement and, when a table of the config was measured on the same backend, threads and batch, its prediction. */

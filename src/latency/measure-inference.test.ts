@@ -56,6 +56,25 @@ describe('measureInference', () => {
     expect(file.batch1.threads).toBe(2);
   });
 
+  it('with the seed: each sample paired with one of the seed, and the share of its time recorded; leaks no tensors', () => {
+    const [model, seed] = [tiny(), tiny()];
+    const before = tf.memory().numTensors;
+    const calls = { model: vi.spyOn(model, 'predict'), seed: vi.spyOn(seed, 'predict') };
+    const file = measureInference(model, 'retrain', { backend: 'cpu', trainingBatch: 1, seed, pairedProtocol: { warmup: 1, warmupMs: 0, pairs: 3, minSampleMs: 0 } });
+    expect(tf.memory().numTensors).toBe(before);
+    // 1 warm-up run and 3 samples of one run each, for the model and for the seed.
+    expect([calls.model.mock.calls.length, calls.seed.mock.calls.length]).toEqual([1 + 3, 1 + 3]);
+    expect(file.batch1).toMatchObject({ repeats: 3, warmup: 1 });
+    const share = file.batch1.ofSeed!;
+    expect(share.pairs).toBe(3);
+    expect(share.p25).toBeLessThanOrEqual(share.median);
+    expect(share.p75).toBeGreaterThanOrEqual(share.median);
+    expect(share.seedMedianMs).toBeGreaterThan(0);
+    expect(file.statistic).toBe(
+      'median of 3 samples, each paired with a sample of the seed beside it (the order alternating), after at least 1 warm-up runs and 0 ms, each sample the mean of back-to-back runs spanning at least 0 ms; spread: 25th and 75th percentiles; share of the seed: median and quartiles of the per-pair ratios',
+    );
+  });
+
   it('measuredWith: the same backend, threads and training batch', () => {
     const file = measureInference(tiny(), 'seed', { backend: 'wasm', threads: 2, trainingBatch: 4, protocol: FAST });
     expect(measuredWith(file, { backend: 'wasm', threads: 2, trainingBatch: 4 })).toBe(true);

@@ -1,10 +1,13 @@
 import type * as tf from '@tensorflow/tfjs';
 import { INFERENCE_LATENCY_FORMAT, type InferenceLatencyFile, type LatencyPrediction, type PredictedMeasurement, type TimedModel } from './inference-latency-file.js';
-import { sampleModel } from './measure-model.js';
-import { quartilesOf, type TimingProtocol } from './timing.js';
+import { sampleModel, sampleModelPaired } from './measure-model.js';
+import { type PairedProtocol, quartilesOf, type TimingProtocol } from './timing.js';
 
 /** Short, for the end of a training stage: 3 untimed runs (for at least 25 ms), then 7 samples, each at least 1 ms of back-to-back runs. */
 export const INFERENCE_PROTOCOL: TimingProtocol = { warmup: 3, warmupMs: 25, repeats: 7, minSampleMs: 1 };
+
+/** A trained model against the seed: the same warm-up for both, then 15 pairs of samples (`samplePaired`). */
+export const PAIRED_INFERENCE_PROTOCOL: PairedProtocol = { warmup: 3, warmupMs: 25, pairs: 15, minSampleMs: 1 };
 
 /** Where and how a model's inference is timed. */
 export interface InferenceSetting {
@@ -13,34 +16,60 @@ export interface InferenceSetting {
   /** data.batchSize: timed besides batch 1. */
   trainingBatch: number;
   protocol?: TimingProtocol;
+  /** The seed: when given, the model is timed in pairs with it (`pairedProtocol`), and its share of the seed's time recorded. */
+  seed?: tf.LayersModel;
+  pairedProtocol?: PairedProtocol;
   /** A measured table's prediction at a batch, when one of the config's fits (`tablePredictor`). */
   predict?(batch: number): LatencyPrediction | undefined;
 }
 
-const statistic = (protocol: TimingProtocol) =>
-  `median of ${protocol.repeats} samples after at least ${protocol.warmup} warm-up runs and ${protocol.warmupMs} ms, each sample the mean of back-to-back runs spanning at least ${protocol.minSampleMs} ms; spread: 25th and 75th percentiles`;
+const WARMUP_AND_SAMPLES = (p: { warmup: number; warmupMs: number; minSampleMs: number }) =>
+  `after at least ${p.warmup} warm-up runs and ${p.warmupMs} ms, each sample the mean of back-to-back runs spanning at least ${p.minSampleMs} ms; spread: 25th and 75th percentiles`;
 
-function measureAt(model: tf.LayersModel, batch: number, setting: InferenceSetting, protocol: TimingProtocol): PredictedMeasurement {
-  const quartiles = quartilesOf(sampleModel(model, batch, protocol));
+const statistic = (setting: InferenceSetting) =>
+  setting.seed
+    ? `median of ${pairedProtocolOf(setting).pairs} samples, each paired with a sample of the seed beside it (the order alternating), ${WARMUP_AND_SAMPLES(pairedProtocolOf(setting))}; share of the seed: median and quartiles of the per-pair ratios`
+    : `median of ${protocolOf(setting).repeats} samples ${WARMUP_AND_SAMPLES(protocolOf(setting))}`;
+
+const protocolOf = (setting: InferenceSetting) => setting.protocol ?? INFERENCE_PROTOCOL;
+const pairedProtocolOf = (setting: InferenceSetting) => setting.pairedProtocol ?? PAIRED_INFERENCE_PROTOCOL;
+
+/** The model's samples and, timed in pairs with the seed, its share of the seed's time. */
+function timeAt(model: tf.LayersModel, batch: number, setting: InferenceSetting): Pick<PredictedMeasurement, 'medianMs' | 'p25Ms' | 'p75Ms' | 'repeats' | 'warmup' | 'ofSeed'> {
+  if (!setting.seed) {
+    const protocol = protocolOf(setting);
+    return { ...quartilesOf(sampleModel(model, batch, protocol)), repeats: protocol.repeats, warmup: protocol.warmup };
+  }
+  const protocol = pairedProtocolOf(setting);
+  const paired = sampleModelPaired(model, setting.seed, batch, protocol);
+  const share = quartilesOf(paired.ratios);
+  return {
+    ...quartilesOf(paired.samples),
+    repeats: protocol.pairs,
+    warmup: protocol.warmup,
+    ofSeed: { median: share.medianMs, p25: share.p25Ms, p75: share.p75Ms, pairs: protocol.pairs, seedMedianMs: quartilesOf(paired.referenceSamples).medianMs },
+  };
+}
+
+function measureAt(model: tf.LayersModel, batch: number, setting: InferenceSetting): PredictedMeasurement {
+  const { ofSeed, ...timed } = timeAt(model, batch, setting);
   const predicted = setting.predict?.(batch);
   return {
     batch,
     backend: setting.backend,
     ...(setting.threads ? { threads: setting.threads } : {}),
-    ...quartiles,
-    repeats: protocol.repeats,
-    warmup: protocol.warmup,
+    ...timed,
     measuredAt: new Date().toISOString(),
+    ...(ofSeed ? { ofSeed } : {}),
     ...(predicted ? { predicted } : {}),
   };
 }
 
-/** Times a whole model's inference on the active backend at batch 1 and at the training batch. */
+/** Times a whole model's inference on the active backend at batch 1 and at the training batch; in pairs with the seed when the setting names it. */
 export function measureInference(model: tf.LayersModel, timed: TimedModel, setting: InferenceSetting): InferenceLatencyFile {
-  const protocol = setting.protocol ?? INFERENCE_PROTOCOL;
-  const batch1 = measureAt(model, 1, setting, protocol);
-  const trainingBatch = setting.trainingBatch === 1 ? batch1 : measureAt(model, setting.trainingBatch, setting, protocol);
-  return { format: INFERENCE_LATENCY_FORMAT, model: timed, statistic: statistic(protocol), batch1, trainingBatch };
+  const batch1 = measureAt(model, 1, setting);
+  const trainingBatch = setting.trainingBatch === 1 ? batch1 : measureAt(model, setting.trainingBatch, setting);
+  return { format: INFERENCE_LATENCY_FORMAT, model: timed, statistic: statistic(setting), batch1, trainingBatch };
 }
 
 /** Whether a file was measured on this backend and threads at this training batch (then it need not be measured again). */

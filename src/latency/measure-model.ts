@@ -5,9 +5,9 @@ import { INTERPOLATION, interpolateLatency, LATENCY_TABLE_FORMAT, type LatencyTa
 import type { ChannelAnalysis } from '../graph/channel-groups.js';
 import { handlerFor } from '../graph/handlers/registry.js';
 import { channelCount, type GraphNode } from '../graph/types.js';
-import { probeLayer } from './layer-probe.js';
+import { type LayerProbe, probeLayer } from './layer-probe.js';
 import { sampleWidths, widthsForClasses } from './sample-widths.js';
-import { quartilesOf, sampleRuns, summarizeSamples, timeRuns, type TimingProtocol } from './timing.js';
+import { type PairedProtocol, type PairedSamples, quartilesOf, samplePaired, sampleRoundRobin, sampleRuns, type SteadyWarmup, summarizeSamples, type TimingProtocol, warmUntilSteady } from './timing.js';
 
 export interface MeasureOptions {
   /** The model spec, recorded in the table (`zoo:cnn`, a path). */
@@ -37,12 +37,25 @@ function allFixed(analysis: ChannelAnalysis, nodeId: string | undefined): boolea
   return !components || components.every((c) => analysis.componentFixed[c] === 1);
 }
 
-function timeProbe(node: GraphNode, inputChannels: number[], options: MeasureOptions, outWidth?: number): { outWidth: number; timing: Timing } {
-  const probe = probeLayer(node, inputChannels, options.batch, outWidth);
+/** A layer to time: its node at these input channels (and output width, when the layer owns its channels). */
+interface ProbeSpec {
+  inputChannels: number[];
+  outWidth?: number;
+}
+
+/**
+ * A layer's probes timed round robin (`sampleRoundRobin`): a burst of slowness on the machine
+ * costs each probe a sample, where timing one probe after another could lose one probe all of
+ * them (the MNIST CNN's first conv once took 0.38 ms at 16 filters, against 0.02 at 8 and 24).
+ */
+function timeProbes(node: GraphNode, specs: ProbeSpec[], options: MeasureOptions): Array<{ outWidth: number; timing: Timing }> {
+  const probes: LayerProbe[] = [];
   try {
-    return { outWidth: probe.outWidth, timing: timeRuns(probe.run, options.protocol) };
+    for (const spec of specs) probes.push(probeLayer(node, spec.inputChannels, options.batch, spec.outWidth));
+    const samples = sampleRoundRobin(probes.map((probe) => probe.run), options.protocol);
+    return probes.map((probe, i) => ({ outWidth: probe.outWidth, timing: summarizeSamples(samples[i]) }));
   } finally {
-    probe.dispose();
+    for (const probe of probes) probe.dispose();
   }
 }
 
@@ -61,9 +74,13 @@ function gridPoints(node: GraphNode, analysis: ChannelAnalysis, options: Measure
   const inWidths = inputFixed ? [seedIn] : widthsForClasses(sampleWidths(seedIn, options.widthSamples), rules.input, ownsOutput ? undefined : seedOut);
   const outWidths = ownsOutput ? widthsForClasses(sampleWidths(seedOut, options.widthSamples), rules.output, inputFixed ? seedIn : undefined) : [seedOut];
   const otherInputs = node.inputShapes.slice(1).map(channelCount);
-  return inWidths.flatMap((inWidth) =>
-    outWidths.map((outWidth) => ({ inWidth, outWidth, timing: timeProbe(node, [inWidth, ...otherInputs], options, ownsOutput ? outWidth : undefined).timing })),
+  const grid = inWidths.flatMap((inWidth) => outWidths.map((outWidth) => ({ inWidth, outWidth })));
+  const timed = timeProbes(
+    node,
+    grid.map(({ inWidth, outWidth }) => ({ inputChannels: [inWidth, ...otherInputs], outWidth: ownsOutput ? outWidth : undefined })),
+    options,
   );
+  return grid.map((point, i) => ({ ...point, timing: timed[i].timing }));
 }
 
 /**
@@ -76,10 +93,11 @@ function scaledPoints(node: GraphNode, analysis: ChannelAnalysis, options: Measu
   const seedOut = channelCount(node.outputShape);
   const variable = !allFixed(analysis, node.id) && node.className !== 'Reshape';
   const targets = variable ? sampleWidths(seedOut, options.widthSamples) : [seedOut];
+  const specs = targets.map((target) => ({
+    inputChannels: node.inputShapes.map((shape) => (target === seedOut ? channelCount(shape) : Math.max(1, Math.round((channelCount(shape) * target) / seedOut)))),
+  }));
   const points: TimedPoint[] = [];
-  for (const target of targets) {
-    const channels = node.inputShapes.map((shape) => (target === seedOut ? channelCount(shape) : Math.max(1, Math.round((channelCount(shape) * target) / seedOut))));
-    const { outWidth, timing } = timeProbe(node, channels, options);
+  for (const { outWidth, timing } of timeProbes(node, specs, options)) {
     if (!points.some((p) => p.outWidth === outWidth)) points.push({ inWidth: seedIn, outWidth, timing });
   }
   return points.sort((a, b) => a.outWidth - b.outWidth);
@@ -105,19 +123,36 @@ function tableLayer(node: GraphNode, points: TimedPoint[], backend: string): Lat
   };
 }
 
-/** How long the model runs untimed before the first layer is timed. */
-const PROCESS_WARMUP_MS = 1000;
+/** How the model is warmed up before the first layer is timed (`warmUntilSteady`): 1 to 10 s, until 3 chunks of 250 ms bring no new best. */
+export const PROCESS_WARMUP: SteadyWarmup = { minMs: 1000, maxMs: 10000, chunkMs: 250, settledChunks: 3 };
 
-/**
- * Samples of the whole model's inference at its own widths (`sampleRuns`), on random inputs of
- * `batch` examples run as one batch (predict would otherwise split them into batches of 32).
- */
-export function sampleModel(model: tf.LayersModel, batch: number, protocol: TimingProtocol): number[] {
+/** A model's inference on random inputs of `batch` examples, run as one batch (predict would otherwise split them into batches of 32). */
+export function inferenceRun(model: tf.LayersModel, batch: number): { run: () => void; dispose: () => void } {
   const inputs = model.inputs.map((input) => tf.randomNormal([batch, ...input.shape.slice(1).map(Number)]));
+  return {
+    run: () => tf.dispose(model.predict(inputs.length === 1 ? inputs[0] : inputs, { batchSize: batch })),
+    dispose: () => tf.dispose(inputs),
+  };
+}
+
+/** Samples of the whole model's inference at its own widths (`sampleRuns`, `inferenceRun`). */
+export function sampleModel(model: tf.LayersModel, batch: number, protocol: TimingProtocol): number[] {
+  const inference = inferenceRun(model, batch);
   try {
-    return sampleRuns(() => tf.dispose(model.predict(inputs.length === 1 ? inputs[0] : inputs, { batchSize: batch })), protocol);
+    return sampleRuns(inference.run, protocol);
   } finally {
-    tf.dispose(inputs);
+    inference.dispose();
+  }
+}
+
+/** A model's inference timed in pairs with a reference model's, e.g. the seed's (`samplePaired`, `inferenceRun`). */
+export function sampleModelPaired(model: tf.LayersModel, reference: tf.LayersModel, batch: number, protocol: PairedProtocol): PairedSamples {
+  const [inference, referenceInference] = [inferenceRun(model, batch), inferenceRun(reference, batch)];
+  try {
+    return samplePaired(inference.run, referenceInference.run, protocol);
+  } finally {
+    inference.dispose();
+    referenceInference.dispose();
   }
 }
 
@@ -143,8 +178,10 @@ export const atReferenceSpeed = (points: TimedPoint[], factor: number): TimedPoi
  * of the scaled layers' medians at the seed's widths.
  */
 export function measureLatencyTable(model: tf.LayersModel, analysis: ChannelAnalysis, options: MeasureOptions, events: MeasureEvents = {}): LatencyTable {
-  // The first inferences of a process are slow (JIT, kernel set-up): run the model a while before timing anything.
-  sampleModel(model, options.batch, { ...options.protocol, warmupMs: PROCESS_WARMUP_MS });
+  // The first inferences of a process are slow (JIT, kernel set-up): run the model until its speed settles before timing anything.
+  const inference = inferenceRun(model, options.batch);
+  warmUntilSteady(inference.run, PROCESS_WARMUP);
+  inference.dispose();
   const references = [referenceMs(model, options)];
   const nodes = analysis.graph.nodes.filter((node) => node.className !== 'InputLayer');
   const timed = nodes.map((node, index) => {

@@ -70,13 +70,15 @@ describe('table predictions of measured inference', () => {
     const tables = tablesForBackend(hardware, 'wasm', 2);
     const seed = widthsOf(seedStructure(analysis));
     // Seed: fc1 at 8 units 2 ms + fc2 on 8 inputs 1 ms + 0.25 = 3.25 ms.
-    expect(tablePredictor(tables, analysis, seed)(1)).toEqual({ hardware: 'wasm-2t-b1', table: hardware['wasm-2t-b1'].table, ms: 3.25 });
+    expect(tablePredictor(tables, analysis, seed)(1)).toEqual({ hardware: 'wasm-2t-b1', table: hardware['wasm-2t-b1'].table, ms: 3.25, ofSeed: 1 });
     // At batch 16 the other table: same layers, overhead 1: 2 + 1 + 1 = 4 ms.
     expect(tablePredictor(tables, analysis, seed)(16)?.ms).toBe(4);
     // fc1 at 6 units: 1 + (6 - 4) / 4 * (2 - 1) = 1.5; fc2 on 6 inputs: 0.5 + 0.5 * 0.5 = 0.75; + 0.25 = 2.5 ms.
     const fc1 = analysis.groups.findIndex((g) => g.sources.includes('fc1'));
     const narrower = seed.map((w, g) => (g === fc1 ? 6 : w));
     expect(tablePredictor(tables, analysis, narrower)(1)?.ms).toBeCloseTo(2.5, 12);
+    // Its share of the seed's prediction by the same table: 2.5 / 3.25.
+    expect(tablePredictor(tables, analysis, narrower)(1)?.ofSeed).toBeCloseTo(2.5 / 3.25, 12);
     // No table at batch 64; and a table lacking a layer of the model (other-model) is passed over.
     expect(tablePredictor(tables, analysis, seed)(64)).toBeUndefined();
     expect(tablePredictor(tables.filter((h) => h.name === 'other-model'), analysis, seed)(1)).toBeUndefined();

@@ -40,13 +40,16 @@ function predictedMs(hardware: TableHardware, analysis: ChannelAnalysis, widths:
 
 /**
  * A model's predicted inference at a batch: the first of `tables` measured at that batch that
- * fits the model (the seed's analysis, at these group widths); nothing when none does.
+ * fits the model (the seed's analysis, at these group widths), with its share of the same
+ * table's prediction for the seed; nothing when none fits.
  */
 export function tablePredictor(tables: TableHardware[], analysis: ChannelAnalysis, widths: GroupWidths): (batch: number) => LatencyPrediction | undefined {
+  const seedWidths = analysis.groups.map((group) => group.width);
   return (batch) => {
     for (const hardware of tables.filter((h) => h.table.batch === batch)) {
       const ms = predictedMs(hardware, analysis, widths);
-      if (ms !== undefined) return { hardware: hardware.name, table: hardware.path, ms };
+      const seedMs = predictedMs(hardware, analysis, seedWidths);
+      if (ms !== undefined && seedMs !== undefined) return { hardware: hardware.name, table: hardware.path, ms, ofSeed: ms / seedMs };
     }
     return undefined;
   };

@@ -2,7 +2,7 @@ import { formatSi } from '../config/si-number.js';
 import { writeFileAtomic } from '../run-dir/atomic.js';
 import { runDirLayout } from '../run-dir/run-dir.js';
 import { stageCommand } from '../run-dir/stage-commands.js';
-import { formatMs, latencyColumns, latencyComparison, type LatencyColumn, type Report, type ReportLayer, type ReportStage } from './report.js';
+import { comparedShares, formatMs, latencyCellText, latencyColumns, latencyComparison, type LatencyColumn, type Report, type ReportLayer, type ReportStage } from './report.js';
 import { escapeHtml } from './html-escape.js';
 
 const isMeasured = (value: number | null | undefined): value is number => typeof value === 'number' && Number.isFinite(value);
@@ -82,7 +82,7 @@ function stageError(stage: ReportStage): string | undefined {
 function latencyLine(report: Report): string {
   const timed = latencyComparison(report);
   if (!timed) return '';
-  return `<p class="comparison latency-comparison">MorphNet <strong>${formatMs(timed.morphnetMs)}</strong> vs uniform <strong>${formatMs(timed.baselineMs)}</strong> measured inference (batch ${timed.batch}, ${escapeHtml(timed.on)})</p>`;
+  return `<p class="comparison latency-comparison">MorphNet <strong>${formatMs(timed.morphnetMs)}</strong> vs uniform <strong>${formatMs(timed.baselineMs)}</strong> measured inference (batch ${timed.batch}, ${escapeHtml(timed.on)}${escapeHtml(comparedShares(timed))})</p>`;
 }
 
 /** The sentence a reader comes for: MorphNet against the uniform baseline at the same budget. */
@@ -149,10 +149,9 @@ ${comparisonLine(report)}${latencyLine(report)}${resourceSummary(report)}${probl
 
 // ---------------------------------------------------------------- stages
 
-/** A latency cell: the ms, and where the figure comes from as its tooltip; blank for a stage without one. */
+/** A latency cell: the ms (and share of the seed's), and where the figure comes from as its tooltip; blank for a stage without one. */
 function latencyCell(column: LatencyColumn, stage: ReportStage): string {
-  const ms = column.msOf(stage);
-  return isMeasured(ms) ? `<td class="latency" title="${escapeHtml(column.sourceOf(stage) ?? '')}">${formatMs(ms)}</td>` : '<td></td>';
+  return isMeasured(column.msOf(stage)) ? `<td class="latency" title="${escapeHtml(column.sourceOf(stage) ?? '')}">${escapeHtml(latencyCellText(column, stage))}</td>` : '<td></td>';
 }
 
 function stageTable(report: Report): string {

@@ -224,6 +224,39 @@ describe('measured inference latency, rendered', () => {
   });
 });
 
+describe('trained models timed in pairs with the seed', () => {
+  // retrain at batch 1: 0.5 of the seed's time (quartiles 0.45, 0.55) over 15 pairs, the seed 2.1 ms in them; the
+  // table predicts 1.1 ms for it and 2.2 for the seed: 50%. The baseline: 0.74 (0.7, 0.8), predicted 1.4 / 2.2 = 64%.
+  const share = (median: number, p25: number, p75: number) => ({ median, p25, p75, pairs: 15, seedMedianMs: 2.1 });
+  const paired = (file: InferenceLatencyFile, ofSeed: ReturnType<typeof share>, predictedOfSeed: number): InferenceLatencyFile => ({
+    ...file,
+    batch1: { ...file.batch1, repeats: 15, ofSeed, predicted: { ...file.batch1.predicted!, ofSeed: predictedOfSeed } },
+  });
+  const files = { seed: LATENCY.seed, retrain: paired(LATENCY.retrain, share(0.5, 0.45, 0.55), 1.1 / 2.2), baseline: paired(LATENCY.baseline, share(0.74, 0.7, 0.8), 1.4 / 2.2) };
+  const report = assembleReport(inputs({ latency: { files, warnings: [] } }));
+
+  it('cells show the share of the seed, measured and predicted, beside the ms; the seed has none', () => {
+    const text = renderReportTable(report);
+    const cells = (start: string) => text.split('\n').find((line) => line.startsWith(`│ ${start} `))!.split('│').slice(1, -1).map((cell) => cell.trim());
+    expect(cells('seed').slice(-3)).toEqual(['2 ms', '2.2 ms', '40 ms']);
+    // 1.1 / 2.2 = 50%; 1.4 / 2.2 = 63.6% -> 64%. Batch 32 was not paired in these files.
+    expect(cells('retrain').slice(-3)).toEqual(['1 ms (50%)', '1.1 ms (50%)', '20 ms']);
+    expect(cells('baseline').slice(-3)).toEqual(['1.5 ms (74%)', '1.4 ms (64%)', '30 ms']);
+    expect(text).toContain('MorphNet 1 ms vs uniform 1.5 ms (measured inference, batch 1, wasm 2 threads; timed in pairs with the seed: 50% vs 74% of its time)');
+  });
+
+  it('the tooltips say how the share was measured and predicted', () => {
+    const [measured, predicted] = latencyColumns(report);
+    const retrain = report.stages.find((s) => s.name === 'retrain')!;
+    expect(measured.sourceOf(retrain)).toBe(
+      'median of 15 samples on wasm 2 threads, batch 1; quartiles 0.9 ms to 1.1 ms; timed in 15 pairs with the seed (2.1 ms): 50% of its time, quartiles 45% to 55%; measured 2026-01-01T00:02:00.000Z',
+    );
+    expect(predicted.sourceOf(retrain)).toBe('predicted by hardware wasm-2t: latency/cnn-wasm-2t.json; 50% of its prediction for the seed');
+    expect(latencyComparison(report)?.shareOfSeed).toEqual({ morphnet: 0.5, baseline: 0.74 });
+    expect(renderHtmlReport(report)).toContain('(batch 1, wasm 2 threads; timed in pairs with the seed: 50% vs 74% of its time)');
+  });
+});
+
 describe('reportStage: files in, report.json out, no model', () => {
   it('reports a run dir that has no seed model at all, never starting a backend', async () => {
     const root = mkdtempSync(join(tmpdir(), 'morphnet-report-'));

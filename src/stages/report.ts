@@ -292,17 +292,33 @@ export const formatMs = (ms: number) => `${Number(ms.toPrecision(3))} ms`;
 /** `wasm 2 threads`, `tensorflow`: where a measurement was taken. */
 export const describeBackend = (m: Pick<LatencyMeasurement, 'backend' | 'threads'>) => (m.threads ? `${m.backend} ${m.threads} thread${m.threads === 1 ? '' : 's'}` : m.backend);
 
-/** A latency column of the stage table: its heading, each stage's ms, and where that figure comes from (a tooltip). */
+/** A latency column of the stage table: its heading, each stage's ms and share of the seed's, and where that figure comes from (a tooltip). */
 export interface LatencyColumn {
   label: string;
   msOf(stage: ReportStage): number | undefined;
+  /** A trained model timed in pairs with the seed: its share of the seed's time, measured or predicted. */
+  shareOf(stage: ReportStage): number | undefined;
   sourceOf(stage: ReportStage): string | undefined;
+}
+
+/** A share of the seed's time: `52%`. */
+export const formatShare = (share: number) => `${(100 * share).toFixed(0)}%`;
+
+/** A latency cell's text: `0.412 ms`, with the share of the seed's time where there is one (`0.412 ms (52%)`); blank without a figure. */
+export function latencyCellText(column: LatencyColumn, stage: ReportStage): string {
+  const ms = column.msOf(stage);
+  if (ms === undefined) return '';
+  const share = column.shareOf(stage);
+  return share === undefined ? formatMs(ms) : `${formatMs(ms)} (${formatShare(share)})`;
 }
 
 type BatchKey = 'batch1' | 'trainingBatch';
 
+const describeShare = ({ ofSeed }: LatencyMeasurement) =>
+  ofSeed ? `; timed in ${ofSeed.pairs} pairs with the seed (${formatMs(ofSeed.seedMedianMs)}): ${formatShare(ofSeed.median)} of its time, quartiles ${formatShare(ofSeed.p25)} to ${formatShare(ofSeed.p75)}` : '';
+
 const describeMeasurement = (m: LatencyMeasurement) =>
-  `median of ${m.repeats} samples on ${describeBackend(m)}, batch ${m.batch}; quartiles ${formatMs(m.p25Ms)} to ${formatMs(m.p75Ms)}; measured ${m.measuredAt}`;
+  `median of ${m.repeats} samples on ${describeBackend(m)}, batch ${m.batch}; quartiles ${formatMs(m.p25Ms)} to ${formatMs(m.p75Ms)}${describeShare(m)}; measured ${m.measuredAt}`;
 
 /** A stage's measured and predicted columns at one batch; a stage timed at another batch has none there. */
 function batchColumns(report: Report, key: BatchKey, batch: number): LatencyColumn[] {
@@ -311,6 +327,7 @@ function batchColumns(report: Report, key: BatchKey, batch: number): LatencyColu
   const measuredColumn: LatencyColumn = {
     label: `latency b${batch}`,
     msOf: (stage) => measured(stage)?.medianMs,
+    shareOf: (stage) => measured(stage)?.ofSeed?.median,
     sourceOf: (stage) => {
       const m = measured(stage);
       return m && describeMeasurement(m);
@@ -319,9 +336,11 @@ function batchColumns(report: Report, key: BatchKey, batch: number): LatencyColu
   const predictedColumn: LatencyColumn = {
     label: `predicted b${batch}`,
     msOf: (stage) => predicted(stage)?.ms,
+    // Beside a measured share only: the seed's own is 100% by definition.
+    shareOf: (stage) => (measured(stage)?.ofSeed ? predicted(stage)?.ofSeed : undefined),
     sourceOf: (stage) => {
       const p = predicted(stage);
-      return p && `predicted by hardware ${p.hardware}: ${p.table}`;
+      return p && `predicted by hardware ${p.hardware}: ${p.table}${p.ofSeed !== undefined ? `; ${formatShare(p.ofSeed)} of its prediction for the seed` : ''}`;
     },
   };
   return [measuredColumn, ...(report.stages.some(predicted) ? [predictedColumn] : [])];
@@ -339,12 +358,27 @@ export function latencyColumns(report: Report): LatencyColumn[] {
   return [...batchColumns(report, 'batch1', 1), ...(trainingBatch !== 1 ? batchColumns(report, 'trainingBatch', trainingBatch) : [])];
 }
 
+/** MorphNet against the uniform baseline in measured inference time at batch 1. */
+export interface LatencyComparison {
+  morphnetMs: number;
+  baselineMs: number;
+  /** Both timed in pairs with the seed: each one's share of the seed's time, which the machine's drift does not move. */
+  shareOfSeed?: { morphnet: number; baseline: number };
+  batch: number;
+  on: string;
+}
+
 /** MorphNet against the uniform baseline in measured inference time at batch 1, when both were timed on the same backend and threads. */
-export function latencyComparison(report: Report): { morphnetMs: number; baselineMs: number; batch: number; on: string } | undefined {
+export function latencyComparison(report: Report): LatencyComparison | undefined {
   const [morphnet, baseline] = (['retrain', 'baseline'] as const).map((name) => report.stages.find((stage) => stage.name === name)?.measuredLatency?.batch1);
   if (!morphnet || !baseline || describeBackend(morphnet) !== describeBackend(baseline)) return undefined;
-  return { morphnetMs: morphnet.medianMs, baselineMs: baseline.medianMs, batch: morphnet.batch, on: describeBackend(morphnet) };
+  const shareOfSeed = morphnet.ofSeed && baseline.ofSeed ? { morphnet: morphnet.ofSeed.median, baseline: baseline.ofSeed.median } : undefined;
+  return { morphnetMs: morphnet.medianMs, baselineMs: baseline.medianMs, ...(shareOfSeed ? { shareOfSeed } : {}), batch: morphnet.batch, on: describeBackend(morphnet) };
 }
+
+/** `; timed in pairs with the seed: 52% vs 57% of its time`, when both were. */
+export const comparedShares = (timed: LatencyComparison) =>
+  timed.shareOfSeed ? `; timed in pairs with the seed: ${formatShare(timed.shareOfSeed.morphnet)} vs ${formatShare(timed.shareOfSeed.baseline)} of its time` : '';
 
 /**
  * `morphnet report`: reads what the stages wrote (and run.json says of stages that did not

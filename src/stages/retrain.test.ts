@@ -21,13 +21,27 @@ describe('retrain times inference of the seed, the retrained model and the basel
     for (const [model, file] of Object.entries(files)) {
       expect(file.model).toBe(model);
       expect([file.batch1.batch, file.trainingBatch.batch]).toEqual([1, 16]);
+      // The seed is timed alone (7 samples); the trained models in 15 pairs with the seed, with their share of its time.
+      const paired = model !== 'seed';
       for (const m of [file.batch1, file.trainingBatch]) {
-        expect(m).toMatchObject({ backend: 'wasm', threads: backend.threads, repeats: 7, warmup: 3 });
+        expect(m).toMatchObject({ backend: 'wasm', threads: backend.threads, repeats: paired ? 15 : 7, warmup: 3 });
         expect(m.medianMs).toBeGreaterThan(0);
+        if (paired) {
+          expect(m.ofSeed).toMatchObject({ pairs: 15 });
+          expect(m.ofSeed!.p25).toBeLessThanOrEqual(m.ofSeed!.median);
+          expect(m.ofSeed!.p75).toBeGreaterThanOrEqual(m.ofSeed!.median);
+          expect(m.ofSeed!.seedMedianMs).toBeGreaterThan(0);
+        } else {
+          expect(m.ofSeed).toBeUndefined();
+        }
       }
-      // The table was measured at batch 1: it predicts batch 1 only.
+      // The table was measured at batch 1: it predicts batch 1 only, and the share of its prediction for the seed.
       expect(file.batch1.predicted?.hardware).toBe('wasm-here');
       expect(file.trainingBatch.predicted).toBeUndefined();
+    }
+    expect(files.seed.batch1.predicted!.ofSeed).toBe(1);
+    for (const model of ['retrain', 'baseline'] as const) {
+      expect(files[model].batch1.predicted!.ofSeed).toBeCloseTo(files[model].batch1.predicted!.ms / files.seed.batch1.predicted!.ms, 12);
     }
     // At the seed's own widths the table's layers plus its overhead are its whole-model time, by construction.
     expect(files.seed.batch1.predicted!.ms).toBeCloseTo(read<{ whole: { medianMs: number } }>(table).whole.medianMs, 9);

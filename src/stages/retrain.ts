@@ -186,7 +186,7 @@ async function trainedBefore(run: RunDir, stage: Stage): Promise<{ result: Train
  * their branch), trains it without the regularizer with a schedule, evaluates and saves a model
  * that stock tf.loadLayersModel reads. With baseline 'uniform', also the seed scaled by one
  * multiplier to the same budget. With retrain.measureLatency (the default), then times each
- * trained model's inference and the seed's (`<model>/latency.json`).
+ * trained model's inference in pairs with the seed's, and the seed's (`<model>/latency.json`).
  */
 export async function retrainStage(request: RetrainRequest, events: RetrainEvents = {}): Promise<RetrainResult> {
   // A complete expand implies a complete shrink; the error names the first stage missing.
@@ -224,7 +224,8 @@ export async function retrainStage(request: RetrainRequest, events: RetrainEvent
       run.markStage(stage, 'running');
       result[stage as 'retrain' | 'baseline'] = earlier?.result ?? (await trainStage(stage, model, config, run.root, events, { multiplier }));
       if (timing) {
-        writeInferenceLatency(run.root, stage as TimedModel, model, timing(widthsOf(structure)));
+        // Timed in pairs with the seed: its share of the seed's time holds while the machine's speed drifts.
+        writeInferenceLatency(run.root, stage as TimedModel, model, { ...timing(widthsOf(structure)), seed: seed.model });
         if (!seedTimed) timeSeed(run.root, seed, timing(widthsOf(seedStructure(analysis))));
         seedTimed = true;
       }
