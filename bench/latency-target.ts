@@ -7,7 +7,8 @@ import { measuredOn } from '../src/cost/latency-table.js';
 import { seededRandom } from '../src/data/random.js';
 import { analyzeChannels, type ChannelAnalysis } from '../src/graph/channel-groups.js';
 import { buildLayerGraph } from '../src/graph/build-graph.js';
-import { measureLatencyTable, sampleModelPaired } from '../src/latency/measure-model.js';
+import { measureLatencyTable } from '../src/latency/measure-model.js';
+import { sampleModelPaired } from '../src/latency/model-runs.js';
 import { type PairedProtocol, quartilesOf, type SampleQuartiles } from '../src/latency/timing.js';
 import { buildZooModel, parseZooSpec } from '../src/model/zoo/registry.js';
 import { defaultRoundTo, resolveTarget } from '../src/stages/expand.js';
@@ -86,7 +87,7 @@ async function benchModel(spec: string, options: LatencyTargetBenchOptions, back
   const seed = buildZooModel(name, zooOptions);
   const analysis = analyzeChannels(buildLayerGraph(seed));
   const started = performance.now();
-  const table = measureLatencyTable(seed, analysis, { modelName: `zoo:${spec}`, backend, threads, batch: options.batch, widthSamples: options.widthSamples, protocol: options.protocol });
+  const table = await measureLatencyTable(seed, analysis, { modelName: `zoo:${spec}`, backend, threads, batch: options.batch, widthSamples: options.widthSamples, protocol: options.protocol });
   const seconds = (performance.now() - started) / 1000;
   let path = '(in memory)';
   if (options.outDir) {

@@ -9,7 +9,8 @@ import { seededRandom } from '../src/data/random.js';
 import { analyzeChannels, type ChannelAnalysis } from '../src/graph/channel-groups.js';
 import { buildLayerGraph } from '../src/graph/build-graph.js';
 import { channelCount } from '../src/graph/types.js';
-import { measureLatencyTable, sampleModel, sampleModelPaired } from '../src/latency/measure-model.js';
+import { measureLatencyTable } from '../src/latency/measure-model.js';
+import { sampleModel, sampleModelPaired } from '../src/latency/model-runs.js';
 import { probeLayer } from '../src/latency/layer-probe.js';
 import { DEFAULT_PROTOCOL, type PairedProtocol, quartilesOf, summarizeSamples, timeRuns, type TimingProtocol } from '../src/latency/timing.js';
 import { buildZooModel, parseZooSpec } from '../src/model/zoo/registry.js';
@@ -120,7 +121,7 @@ async function benchModel(spec: string, options: LatencyBenchOptions, backend: s
   const seed: tf.LayersModel = buildZooModel(name, zooOptions);
   const analysis = analyzeChannels(buildLayerGraph(seed));
   const started = performance.now();
-  const table: LatencyTable = measureLatencyTable(seed, analysis, { modelName: `zoo:${spec}`, backend, threads, batch: options.batch, widthSamples: options.widthSamples, protocol: options.protocol });
+  const table: LatencyTable = await measureLatencyTable(seed, analysis, { modelName: `zoo:${spec}`, backend, threads, batch: options.batch, widthSamples: options.widthSamples, protocol: options.protocol });
   const seconds = (performance.now() - started) / 1000;
   let path: string | undefined;
   if (options.outDir) {

@@ -16,7 +16,7 @@ export async function measuredTable(dir: string): Promise<string> {
   await initBackend('wasm');
   const model = buildZooModel('cnn', { width: 0.25 });
   const backend = activeBackend()!;
-  const table = measureLatencyTable(model, analyzeChannels(buildLayerGraph(model)), { modelName: 'zoo:cnn', backend: backend.name, threads: backend.threads, batch: 1, widthSamples: 2, protocol: FAST });
+  const table = await measureLatencyTable(model, analyzeChannels(buildLayerGraph(model)), { modelName: 'zoo:cnn', backend: backend.name, threads: backend.threads, batch: 1, widthSamples: 2, protocol: FAST });
   const path = join(dir, 'cnn-wasm.json');
   writeFileSync(path, JSON.stringify(table));
   return path;

@@ -60,6 +60,26 @@ export interface LatencyTable {
   /** whole.medianMs - layersMs: time outside the layers (dispatch, the model's own bookkeeping); may be negative. */
   overheadMs: number;
   layers: LatencyTableLayer[];
+  /** How the layers' times were put on a second whole model (latency/calibrate-table.ts); absent in tables measured before. */
+  calibration?: TableCalibration;
+}
+
+/**
+ * A table's calibration on the whole model: a second structure rebuilt and timed in pairs with
+ * the seed, and the one factor on every layer's time that makes the table predict it.
+ */
+export interface TableCalibration {
+  /** The structure, in words. */
+  structure: string;
+  pairs: number;
+  /** Its time as a share of the seed's: the median of the per-pair ratios. */
+  measuredShare: number;
+  /** What the table predicted for it before calibration, as a share of the seed's time. */
+  uncalibratedShare: number;
+  /** The factor on every layer's times (1 where not applied). */
+  layerScale: number;
+  /** false where the factor came out of range and the table was left as measured. */
+  applied: boolean;
 }
 
 /** `wasm, 2 threads, batch 1`: what a table was measured on. */

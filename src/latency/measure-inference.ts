@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { INFERENCE_LATENCY_FORMAT, type InferenceLatencyFile, type LatencyPrediction, type PredictedMeasurement, type TimedModel } from './inference-latency-file.js';
-import { sampleModel, sampleModelPaired } from './measure-model.js';
+import { sampleModel, sampleModelPaired } from './model-runs.js';
 import { type PairedProtocol, quartilesOf, type TimingProtocol } from './timing.js';
 
 /** Short, for the end of a training stage: 3 untimed runs (for at least 25 ms), then 7 samples, each at least 1 ms of back-to-back runs. */

@@ -25,11 +25,11 @@ function tiny(): tf.LayersModel {
 }
 
 describe('measureLatencyTable', () => {
-  it('samples each layer on the axes whose widths can change, and leaks no tensors', () => {
+  it('samples each layer on the axes whose widths can change, and leaks no tensors', async () => {
     const model = tiny();
     const analysis = analyzeChannels(buildLayerGraph(model));
     const before = tf.memory().numTensors;
-    const table = measureLatencyTable(model, analysis, { modelName: 'tiny', backend: 'cpu', batch: 1, widthSamples: 3, protocol: { warmup: 1, warmupMs: 0, repeats: 1, minSampleMs: 0 } });
+    const table = await measureLatencyTable(model, analysis, { modelName: 'tiny', backend: 'cpu', batch: 1, widthSamples: 3, protocol: { warmup: 1, warmupMs: 0, repeats: 1, minSampleMs: 0 }, calibration: false });
     expect(tf.memory().numTensors).toBe(before);
     const axes = Object.fromEntries(table.layers.map((l) => [l.name, [l.inputWidths, l.outputWidths]]));
     // 3 samples of 4 channels: 50%, 100%, 150% -> 2, 4, 6. The image (3) and fc's outputs (2) are fixed;
@@ -57,11 +57,11 @@ describe('measureLatencyTable', () => {
     expect([scaled.inWidth, scaled.outWidth]).toEqual([8, 16]);
   });
 
-  it("on wasm, a convolution's axes are also sampled in each kernel-path class they can reach, and the table names the rules", () => {
+  it("on wasm, a convolution's axes are also sampled in each kernel-path class they can reach, and the table names the rules", async () => {
     // conv1: 16 1x1 filters on the image; conv2: 16 1x1 filters on conv1's; timed on cpu, labelled wasm (the label picks the rules).
     const model = pointwiseConvNet([4, 4, 3], [{ name: 'conv1', filters: 16 }, { name: 'conv2', filters: 16 }]);
     const analysis = analyzeChannels(buildLayerGraph(model));
-    const table = measureLatencyTable(model, analysis, { modelName: 'two-convs', backend: 'wasm', batch: 1, widthSamples: 3, protocol: { warmup: 1, warmupMs: 0, repeats: 1, minSampleMs: 0 } });
+    const table = await measureLatencyTable(model, analysis, { modelName: 'two-convs', backend: 'wasm', batch: 1, widthSamples: 3, protocol: { warmup: 1, warmupMs: 0, repeats: 1, minSampleMs: 0 }, calibration: false });
     const layers = Object.fromEntries(table.layers.map((l) => [l.name, { inputWidths: l.inputWidths, outputWidths: l.outputWidths, widthRules: l.widthRules }]));
     // 3 samples of 16: 8, 16, 24, all whole tiles of 8. conv1 reduces the image's 3 channels: every result
     // width runs XNNPACK, one class, nothing added. conv2: results unaligned below 32 (XNNPACK): nearest to

@@ -5,9 +5,11 @@ import { INTERPOLATION, interpolateLatency, LATENCY_TABLE_FORMAT, type LatencyTa
 import type { ChannelAnalysis } from '../graph/channel-groups.js';
 import { handlerFor } from '../graph/handlers/registry.js';
 import { channelCount, type GraphNode } from '../graph/types.js';
+import { calibrateTable } from './calibrate-table.js';
 import { type LayerProbe, probeLayer } from './layer-probe.js';
 import { sampleWidths, widthsForClasses } from './sample-widths.js';
-import { type PairedProtocol, type PairedSamples, quartilesOf, samplePaired, sampleRoundRobin, sampleRuns, type SteadyWarmup, summarizeSamples, type TimingProtocol, warmUntilSteady } from './timing.js';
+import { inferenceRun, sampleModel } from './model-runs.js';
+import { type PairedProtocol, quartilesOf, sampleRoundRobin, type SteadyWarmup, summarizeSamples, type TimingProtocol, warmUntilSteady } from './timing.js';
 
 export interface MeasureOptions {
   /** The model spec, recorded in the table (`zoo:cnn`, a path). */
@@ -18,7 +20,12 @@ export interface MeasureOptions {
   /** Sampled widths per axis (`sampleWidths`). */
   widthSamples: number;
   protocol: TimingProtocol;
+  /** How the calibration structure is timed against the seed (`calibrateTable`); false: not calibrated. Default CALIBRATION_PROTOCOL. */
+  calibration?: PairedProtocol | false;
 }
+
+/** The calibration structure against the seed: 31 pairs of samples of at least 2 ms. */
+export const CALIBRATION_PROTOCOL: PairedProtocol = { warmup: 2, warmupMs: 20, pairs: 31, minSampleMs: 2 };
 
 export interface MeasureEvents {
   /** Before each layer is timed (0-based), and once more with index = total when all are. */
@@ -126,36 +133,6 @@ function tableLayer(node: GraphNode, points: TimedPoint[], backend: string): Lat
 /** How the model is warmed up before the first layer is timed (`warmUntilSteady`): 1 to 10 s, until 3 chunks of 250 ms bring no new best. */
 export const PROCESS_WARMUP: SteadyWarmup = { minMs: 1000, maxMs: 10000, chunkMs: 250, settledChunks: 3 };
 
-/** A model's inference on random inputs of `batch` examples, run as one batch (predict would otherwise split them into batches of 32). */
-export function inferenceRun(model: tf.LayersModel, batch: number): { run: () => void; dispose: () => void } {
-  const inputs = model.inputs.map((input) => tf.randomNormal([batch, ...input.shape.slice(1).map(Number)]));
-  return {
-    run: () => tf.dispose(model.predict(inputs.length === 1 ? inputs[0] : inputs, { batchSize: batch })),
-    dispose: () => tf.dispose(inputs),
-  };
-}
-
-/** Samples of the whole model's inference at its own widths (`sampleRuns`, `inferenceRun`). */
-export function sampleModel(model: tf.LayersModel, batch: number, protocol: TimingProtocol): number[] {
-  const inference = inferenceRun(model, batch);
-  try {
-    return sampleRuns(inference.run, protocol);
-  } finally {
-    inference.dispose();
-  }
-}
-
-/** A model's inference timed in pairs with a reference model's, e.g. the seed's (`samplePaired`, `inferenceRun`). */
-export function sampleModelPaired(model: tf.LayersModel, reference: tf.LayersModel, batch: number, protocol: PairedProtocol): PairedSamples {
-  const [inference, referenceInference] = [inferenceRun(model, batch), inferenceRun(reference, batch)];
-  try {
-    return samplePaired(inference.run, referenceInference.run, protocol);
-  } finally {
-    inference.dispose();
-    referenceInference.dispose();
-  }
-}
-
 /** The whole model's median over a short run: the machine's speed at that moment (`measureLatencyTable`). */
 function referenceMs(model: tf.LayersModel, options: MeasureOptions): number {
   return quartilesOf(sampleModel(model, options.batch, { ...options.protocol, warmup: 1, warmupMs: 0, repeats: Math.min(5, options.protocol.repeats) })).medianMs;
@@ -177,7 +154,13 @@ export const atReferenceSpeed = (points: TimedPoint[], factor: number): TimedPoi
  * interquartile range of the reference timings, and the overhead is that median minus the sum
  * of the scaled layers' medians at the seed's widths.
  */
-export function measureLatencyTable(model: tf.LayersModel, analysis: ChannelAnalysis, options: MeasureOptions, events: MeasureEvents = {}): LatencyTable {
+export async function measureLatencyTable(model: tf.LayersModel, analysis: ChannelAnalysis, options: MeasureOptions, events: MeasureEvents = {}): Promise<LatencyTable> {
+  const table = measureLayers(model, analysis, options, events);
+  return options.calibration === false ? table : calibrateTable(table, model, analysis, options.calibration ?? CALIBRATION_PROTOCOL);
+}
+
+/** The table as the layers were timed alone, each scaled to the reference speed: not yet calibrated on a second whole model. */
+function measureLayers(model: tf.LayersModel, analysis: ChannelAnalysis, options: MeasureOptions, events: MeasureEvents): LatencyTable {
   // The first inferences of a process are slow (JIT, kernel set-up): run the model until its speed settles before timing anything.
   const inference = inferenceRun(model, options.batch);
   warmUntilSteady(inference.run, PROCESS_WARMUP);

@@ -1,4 +1,5 @@
 import type { BackendChoice } from '../backend/select.js';
+import { WASM_TABLE_ROUND_TO } from '../backend/wasm-kernels/kernel-paths.js';
 import type { MorphnetConfig } from '../config/schema.js';
 import type { CostOptions, Resource } from '../cost/cost-model.js';
 import { isTableHardware, resolveHardware, type Hardware } from '../cost/hardware.js';
@@ -104,16 +105,7 @@ export function budgetAboveSeedWarning(
   return `the expand target ${formatResourceAmount(target.resource, target.value)} is above the seed's own cost, ${formatResourceAmount(target.resource, seedCost)}: the expanded network is larger than the seed${growth}; if that is not what you meant, ${fixes.join(', or ')}`;
 }
 
-/**
- * expand.roundTo when neither --round-to nor the config sets it: 8 for a latency budget priced
- * from a table measured on wasm, nothing otherwise. There unaligned widths leave the kernels'
- * fast paths and run slower than the table's interpolation says. Measured (`npm run bench --
- * latency`, wasm, 2 threads, batch 1, two runs): random 50-150% widths rounded to 8 ran 26-31%
- * (zoo:cnn), 16-45% (zoo:resnet20) and 20-26% (MobileNetV2-0.35) faster at 0.2-6.5% fewer
- * FLOPs, and the tables predicted the rounded structures better (README, "Latency tables").
- */
-export const WASM_TABLE_ROUND_TO = 8;
-
+/** expand.roundTo when neither --round-to nor the config sets it: WASM_TABLE_ROUND_TO (8) for a latency budget priced from a table measured on wasm, nothing otherwise. */
 export function defaultRoundTo(resource: Resource | undefined, hardware: Hardware | undefined): number | undefined {
   return resource === 'latency' && hardware && isTableHardware(hardware) && hardware.table.backend === 'wasm' ? WASM_TABLE_ROUND_TO : undefined;
 }

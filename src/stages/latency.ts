@@ -43,7 +43,7 @@ export async function latencyStage(request: LatencyRequest, events: LatencyEvent
   const model = await loadModel(source);
   const analysis = analyzeChannels(buildLayerGraph(model));
   const modelName = describeModelSource(source);
-  const table = measureLatencyTable(
+  const table = await measureLatencyTable(
     model,
     analysis,
     {

@@ -8,6 +8,16 @@
 /** convolution.wat computes result channels 8 at a time. */
 export const RESULT_CHANNEL_TILE = 8;
 /**
+ * The widths expand rounds to for a latency budget priced from a table measured on wasm
+ * (stages/expand.ts, defaultRoundTo), and a table's calibration structure is rounded to
+ * (latency/calibrate-table.ts). Unaligned widths leave the kernels' fast paths and run slower
+ * than a table's interpolation says. Measured (`npm run bench -- latency`, wasm, 2 threads,
+ * batch 1, two runs): random 50-150% widths rounded to 8 ran 26-31% (zoo:cnn), 16-45%
+ * (zoo:resnet20) and 20-26% (MobileNetV2-0.35) faster at 0.2-6.5% fewer FLOPs, and the tables
+ * predicted the rounded structures better (README, "Latency tables").
+ */
+export const WASM_TABLE_ROUND_TO = RESULT_CHANNEL_TILE;
+/**
  * When convolution.wat takes a convolution: the reduction has at least 8 channels (with 1 it
  * ran at 7.5 GFLOP/s a thread where XNNPACK runs 12.9), and the result's channels are a
  * multiple of 8 or at least 32 (then they are padded to the next multiple of 8, at most 25%

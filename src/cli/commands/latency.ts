@@ -19,6 +19,15 @@ export interface LatencyFlags {
 
 const ms = (value: number) => value.toPrecision(3);
 
+const percent = (share: number) => `${(100 * share).toFixed(1)}%`;
+
+/** What the calibration on a second whole model measured, and what it did to the layers' times. */
+function calibrationLines({ calibration: c }: LatencyTable): string[] {
+  if (!c) return [];
+  const measured = `calibrated on ${c.structure}: it ran at ${percent(c.measuredShare)} of the seed's time (${c.pairs} pairs), the layers timed alone said ${percent(c.uncalibratedShare)}`;
+  return [c.applied ? `${measured}; every layer's time scaled by ${c.layerScale.toFixed(3)}` : `${measured}; the factor that fits both was out of range, so the table is as measured`];
+}
+
 /** The layers that take the most time at the seed's widths, with their grids' sizes, and the totals. */
 export function renderLatencyTable(table: LatencyTable, path: string, top = 12): string {
   const seedTime = (layer: LatencyTable['layers'][number]) => {
@@ -32,6 +41,7 @@ export function renderLatencyTable(table: LatencyTable, path: string, top = 12):
   return [
     `latency table of ${table.model} on ${measuredOn(table)} (tfjs ${table.tfjsVersion}): ${path}`,
     `whole model ${ms(table.whole.medianMs)} ms (IQR ${ms(table.whole.iqrMs)}); ${table.layers.length} layers sum to ${ms(table.layersMs)} ms; overhead ${ms(table.overheadMs)} ms`,
+    ...calibrationLines(table),
     `the ${Math.min(top, rows.length)} slowest layers at the seed's widths:`,
     grid.toString(),
     `use it: hardware: {NAME: {table: ${path}}} in a config, or morphnet cost -m ${table.model} --hardware ${path}`,
