@@ -152,7 +152,8 @@ export const atReferenceSpeed = (points: TimedPoint[], factor: number): TimedPoi
  * the reference speed, the median of the reference timings, by that median over the mean of the
  * two reference timings around the layer. The table's whole-model time is the median and
  * interquartile range of the reference timings, and the overhead is that median minus the sum
- * of the scaled layers' medians at the seed's widths.
+ * of the scaled layers' medians at the seed's widths. Then, unless `options.calibration` is
+ * false, the table is calibrated on a second whole model (`calibrateTable`).
  */
 export async function measureLatencyTable(model: tf.LayersModel, analysis: ChannelAnalysis, options: MeasureOptions, events: MeasureEvents = {}): Promise<LatencyTable> {
   const table = measureLayers(model, analysis, options, events);
