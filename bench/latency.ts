@@ -9,7 +9,7 @@ import { seededRandom } from '../src/data/random.js';
 import { analyzeChannels, type ChannelAnalysis } from '../src/graph/channel-groups.js';
 import { buildLayerGraph } from '../src/graph/build-graph.js';
 import { channelCount } from '../src/graph/types.js';
-import { measureLatencyTable } from '../src/latency/measure-model.js';
+import { CALIBRATION_PROTOCOL, measureLatencyTable } from '../src/latency/measure-model.js';
 import { sampleModel, sampleModelPaired } from '../src/latency/model-runs.js';
 import { probeLayer } from '../src/latency/layer-probe.js';
 import { DEFAULT_PROTOCOL, type PairedProtocol, quartilesOf, summarizeSamples, timeRuns, type TimingProtocol } from '../src/latency/timing.js';
@@ -173,8 +173,8 @@ export async function benchLatency(options: LatencyBenchOptions): Promise<Latenc
   return result;
 }
 
-/** Pairs of samples a structure is timed in with the seed: 31, each sample at least 2 ms of back-to-back runs. */
-export const BENCH_PAIRED_PROTOCOL: PairedProtocol = { warmup: 2, warmupMs: 20, pairs: 31, minSampleMs: 2 };
+/** A structure against the seed, timed as a table's calibration structure is (so the two are read alike). */
+export const BENCH_PAIRED_PROTOCOL: PairedProtocol = CALIBRATION_PROTOCOL;
 
 export const DEFAULT_LATENCY_BENCH = { backend: 'wasm' as BackendRequest, threads: 2, batch: 1, widthSamples: 5, protocol: DEFAULT_PROTOCOL, paired: BENCH_PAIRED_PROTOCOL };
 

@@ -10,13 +10,15 @@ import { expandStage } from '../src/stages/expand.js';
 import { shrinkStage } from '../src/stages/shrink.js';
 
 const FAST = { warmup: 1, warmupMs: 0, repeats: 1, minSampleMs: 0 };
+/** No warm-up until steady: the table is for stage tests, not figures. */
+const NO_STEADY_WARMUP = { minMs: 0, maxMs: 0, chunkMs: 0, settledChunks: 0 };
 
 /** A latency table of zoo:cnn at width 0.25 on this process's wasm backend, at batch 1 (two widths per axis, one sample each: fast, not precise). */
 export async function measuredTable(dir: string): Promise<string> {
   await initBackend('wasm');
   const model = buildZooModel('cnn', { width: 0.25 });
   const backend = activeBackend()!;
-  const table = await measureLatencyTable(model, analyzeChannels(buildLayerGraph(model)), { modelName: 'zoo:cnn', backend: backend.name, threads: backend.threads, batch: 1, widthSamples: 2, protocol: FAST });
+  const table = await measureLatencyTable(model, analyzeChannels(buildLayerGraph(model)), { modelName: 'zoo:cnn', backend: backend.name, threads: backend.threads, batch: 1, widthSamples: 2, protocol: FAST, warmup: NO_STEADY_WARMUP });
   const path = join(dir, 'cnn-wasm.json');
   writeFileSync(path, JSON.stringify(table));
   return path;

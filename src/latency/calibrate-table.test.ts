@@ -74,7 +74,7 @@ describe('table calibration on a second whole model', () => {
     const seed = model();
     const analysis = analyzeChannels(buildLayerGraph(seed));
     const protocol = { warmup: 1, warmupMs: 0, repeats: 3, minSampleMs: 0 };
-    const table = await measureLatencyTable(seed, analysis, { modelName: 'two-convs', backend: 'cpu', batch: 1, widthSamples: 3, protocol, calibration: false });
+    const table = await measureLatencyTable(seed, analysis, { modelName: 'two-convs', backend: 'cpu', batch: 1, widthSamples: 3, protocol, calibration: false, warmup: { minMs: 0, maxMs: 0, chunkMs: 0, settledChunks: 0 } });
     const before = tf.memory().numTensors;
     const calibrated = await calibrateTable(table, seed, analysis, { warmup: 1, warmupMs: 0, pairs: 5, minSampleMs: 1 });
     expect(tf.memory().numTensors).toBe(before);

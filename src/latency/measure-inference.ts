@@ -6,8 +6,12 @@ import { type PairedProtocol, quartilesOf, type TimingProtocol } from './timing.
 /** Short, for the end of a training stage: 3 untimed runs (for at least 25 ms), then 7 samples, each at least 1 ms of back-to-back runs. */
 export const INFERENCE_PROTOCOL: TimingProtocol = { warmup: 3, warmupMs: 25, repeats: 7, minSampleMs: 1 };
 
-/** A trained model against the seed: the same warm-up for both, then 15 pairs of samples (`samplePaired`). */
-export const PAIRED_INFERENCE_PROTOCOL: PairedProtocol = { warmup: 3, warmupMs: 25, pairs: 15, minSampleMs: 1 };
+/**
+ * A trained model against the seed: both run in turn until steady (at least 3 chunks of 50 ms,
+ * at most 2 s: shorter than PAIR_WARMUP, since every retrain pays it four times), then the same
+ * warm-up for both and 9 pairs of samples (`samplePaired`).
+ */
+export const PAIRED_INFERENCE_PROTOCOL: PairedProtocol = { warmup: 3, warmupMs: 25, pairs: 9, minSampleMs: 1, steady: { minMs: 0, maxMs: 2000, chunkMs: 50, settledChunks: 3 } };
 
 /** Where and how a model's inference is timed. */
 export interface InferenceSetting {

@@ -11,6 +11,9 @@ beforeAll(async () => {
   await initBackend('cpu');
 });
 
+/** Tests of the table's shape, not its figures: no warm-up until steady. */
+const NO_STEADY_WARMUP = { minMs: 0, maxMs: 0, chunkMs: 0, settledChunks: 0 };
+
 /**
  *   input[6,6,3] -> conv: Conv2D 4 3x3 same -> bn -> dw: DepthwiseConv2D 3x3 same -> pool: GAP -> fc: Dense 2
  * One prunable group of 4 channels (conv, bn, dw, pool, fc's inputs); the image and fc's outputs are fixed.
@@ -29,7 +32,7 @@ describe('measureLatencyTable', () => {
     const model = tiny();
     const analysis = analyzeChannels(buildLayerGraph(model));
     const before = tf.memory().numTensors;
-    const table = await measureLatencyTable(model, analysis, { modelName: 'tiny', backend: 'cpu', batch: 1, widthSamples: 3, protocol: { warmup: 1, warmupMs: 0, repeats: 1, minSampleMs: 0 }, calibration: false });
+    const table = await measureLatencyTable(model, analysis, { modelName: 'tiny', backend: 'cpu', batch: 1, widthSamples: 3, protocol: { warmup: 1, warmupMs: 0, repeats: 1, minSampleMs: 0 }, calibration: false, warmup: NO_STEADY_WARMUP });
     expect(tf.memory().numTensors).toBe(before);
     const axes = Object.fromEntries(table.layers.map((l) => [l.name, [l.inputWidths, l.outputWidths]]));
     // 3 samples of 4 channels: 50%, 100%, 150% -> 2, 4, 6. The image (3) and fc's outputs (2) are fixed;
@@ -61,7 +64,7 @@ describe('measureLatencyTable', () => {
     // conv1: 16 1x1 filters on the image; conv2: 16 1x1 filters on conv1's; timed on cpu, labelled wasm (the label picks the rules).
     const model = pointwiseConvNet([4, 4, 3], [{ name: 'conv1', filters: 16 }, { name: 'conv2', filters: 16 }]);
     const analysis = analyzeChannels(buildLayerGraph(model));
-    const table = await measureLatencyTable(model, analysis, { modelName: 'two-convs', backend: 'wasm', batch: 1, widthSamples: 3, protocol: { warmup: 1, warmupMs: 0, repeats: 1, minSampleMs: 0 }, calibration: false });
+    const table = await measureLatencyTable(model, analysis, { modelName: 'two-convs', backend: 'wasm', batch: 1, widthSamples: 3, protocol: { warmup: 1, warmupMs: 0, repeats: 1, minSampleMs: 0 }, calibration: false, warmup: NO_STEADY_WARMUP });
     const layers = Object.fromEntries(table.layers.map((l) => [l.name, { inputWidths: l.inputWidths, outputWidths: l.outputWidths, widthRules: l.widthRules }]));
     // 3 samples of 16: 8, 16, 24, all whole tiles of 8. conv1 reduces the image's 3 channels: every result
     // width runs XNNPACK, one class, nothing added. conv2: results unaligned below 32 (XNNPACK): nearest to

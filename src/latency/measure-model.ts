@@ -9,7 +9,7 @@ import { calibrateTable } from './calibrate-table.js';
 import { type LayerProbe, probeLayer } from './layer-probe.js';
 import { sampleWidths, widthsForClasses } from './sample-widths.js';
 import { inferenceRun, sampleModel } from './model-runs.js';
-import { type PairedProtocol, quartilesOf, sampleRoundRobin, type SteadyWarmup, summarizeSamples, type TimingProtocol, warmUntilSteady } from './timing.js';
+import { PAIR_WARMUP, type PairedProtocol, quartilesOf, sampleRoundRobin, type SteadyWarmup, summarizeSamples, type TimingProtocol, warmUntilSteady } from './timing.js';
 
 export interface MeasureOptions {
   /** The model spec, recorded in the table (`zoo:cnn`, a path). */
@@ -22,10 +22,12 @@ export interface MeasureOptions {
   protocol: TimingProtocol;
   /** How the calibration structure is timed against the seed (`calibrateTable`); false: not calibrated. Default CALIBRATION_PROTOCOL. */
   calibration?: PairedProtocol | false;
+  /** How long the model runs before anything is timed; default PROCESS_WARMUP. */
+  warmup?: SteadyWarmup;
 }
 
-/** The calibration structure against the seed: 31 pairs of samples of at least 2 ms. */
-export const CALIBRATION_PROTOCOL: PairedProtocol = { warmup: 2, warmupMs: 20, pairs: 31, minSampleMs: 2 };
+/** The calibration structure against the seed: warmed until steady (PAIR_WARMUP), then 31 pairs of samples of at least 2 ms. */
+export const CALIBRATION_PROTOCOL: PairedProtocol = { warmup: 2, warmupMs: 20, pairs: 31, minSampleMs: 2, steady: PAIR_WARMUP };
 
 export interface MeasureEvents {
   /** Before each layer is timed (0-based), and once more with index = total when all are. */
@@ -164,7 +166,7 @@ export async function measureLatencyTable(model: tf.LayersModel, analysis: Chann
 function measureLayers(model: tf.LayersModel, analysis: ChannelAnalysis, options: MeasureOptions, events: MeasureEvents): LatencyTable {
   // The first inferences of a process are slow (JIT, kernel set-up): run the model until its speed settles before timing anything.
   const inference = inferenceRun(model, options.batch);
-  warmUntilSteady(inference.run, PROCESS_WARMUP);
+  warmUntilSteady(inference.run, options.warmup ?? PROCESS_WARMUP);
   inference.dispose();
   const references = [referenceMs(model, options)];
   const nodes = analysis.graph.nodes.filter((node) => node.className !== 'InputLayer');

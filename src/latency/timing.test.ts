@@ -66,6 +66,26 @@ describe('samplePaired', () => {
   });
 });
 
+describe('samplePaired with steady', () => {
+  it('first runs both in turn until their speed settles, then warms and pairs as before', () => {
+    const clock = fakeClock();
+    const calls: string[] = [];
+    const run = () => {
+      calls.push('model');
+      clock.advance(2);
+    };
+    const reference = () => {
+      calls.push('reference');
+      clock.advance(4);
+    };
+    // Chunks of at least 6 ms: one turn (2 + 4 ms) each. Turn 1 sets the best; turns 2 and 3 bring none: settled.
+    const paired = samplePaired(run, reference, { warmup: 1, warmupMs: 0, pairs: 1, minSampleMs: 0, steady: { minMs: 0, maxMs: 100, chunkMs: 6, settledChunks: 2 } });
+    const turn = ['model', 'reference'];
+    expect(calls).toEqual([...turn, ...turn, ...turn, 'model', 'reference', 'model', 'reference']);
+    expect(paired.ratios).toEqual([0.5]);
+  });
+});
+
 describe('sampleRoundRobin', () => {
   it('warms each run, then takes one sample of each per round, so a slow spell costs each run one sample', () => {
     const clock = fakeClock();

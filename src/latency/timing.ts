@@ -55,7 +55,18 @@ export interface PairedProtocol {
   warmupMs: number;
   pairs: number;
   minSampleMs: number;
+  /** First, both run in turn until their speed settles (`warmUntilSteady`). */
+  steady?: SteadyWarmup;
 }
+
+/**
+ * How long a pair runs before it is timed (`PairedProtocol.steady`): at least 0.5 s, until 3
+ * chunks of 100 ms bring no new best, at most 5 s. A model rebuilt moments before runs slow for a
+ * while: four copies of zoo:cnn with every group at 50%, timed against the seed right after they
+ * were built, measured 0.80, 0.73, 0.54 and 0.57 of its time, and 0.42-0.55 in three rounds after
+ * that; warmed this way first, 0.41-0.48 in all four rounds.
+ */
+export const PAIR_WARMUP: SteadyWarmup = { minMs: 500, maxMs: 5000, chunkMs: 100, settledChunks: 3 };
 
 /** Each run's samples and, per pair, the ratio of the run's sample to the reference's beside it. */
 export interface PairedSamples {
@@ -91,10 +102,16 @@ function sampleOf(run: () => void, runs: number): number {
  * then reference first, ...), so both see the machine at the same moment: on this project's 2-core
  * VM the speed drifts by tens of percent over seconds to minutes, and the median of the per-pair
  * ratios measured a half-width model's share of the seed with a tenth of the spread that blocks of
- * samples gave. Both are warmed up first; each sample is the mean of back-to-back runs spanning
- * `minSampleMs`.
+ * samples gave. Both are warmed up first (until steady, with `steady`); each sample is the mean
+ * of back-to-back runs spanning `minSampleMs`.
  */
 export function samplePaired(run: () => void, reference: () => void, protocol: PairedProtocol): PairedSamples {
+  if (protocol.steady) {
+    warmUntilSteady(() => {
+      run();
+      reference();
+    }, protocol.steady);
+  }
   const runs = runsPerSample(warmUp(run, protocol.warmup, protocol.warmupMs), protocol.minSampleMs);
   const referenceRuns = runsPerSample(warmUp(reference, protocol.warmup, protocol.warmupMs), protocol.minSampleMs);
   const paired: PairedSamples = { samples: [], referenceSamples: [], ratios: [] };
