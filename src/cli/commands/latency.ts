@@ -64,7 +64,8 @@ export async function latencyCommand(flags: LatencyFlags): Promise<void> {
     {
       backend: (choice) => output.backend(choice),
       layer: (index, total, name) => {
-        if (spinner) spinner.text = index < total ? `timing layer ${index + 1}/${total}: ${name}` : 'timed every layer';
+        // After the last layer the table is calibrated on a second whole model (calibrateTable): seconds on a large model.
+        if (spinner) spinner.text = index < total ? `timing layer ${index + 1}/${total}: ${name}` : 'timed every layer; calibrating on the model with every prunable group at 50%';
       },
     },
   ).finally(() => spinner?.stop());
