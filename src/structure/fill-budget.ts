@@ -29,7 +29,7 @@ export interface FillResult {
  * 25 does not fit). Only boundaries are priced: within a class time grows with width, so past a
  * next channel that does not fit only a change of class can. Groups are the unit, so tied
  * layers stay tied; width-0 groups stay removed, fixed groups and groups at maxWidth stay as
- * they are.
+ * they are (and, where the cost may fall, groups at TABLE_FILL_MAX_GROWTH times their seed width).
  *
  * With roundTo the fill moves in its steps instead of single channels: a group grows to its next
  * multiple of roundTo, and jumps only to class boundaries that are multiples of it, so every
@@ -37,6 +37,14 @@ export interface FillResult {
  * step of roundTo is the unit the multiplier moves a group by too, so the fill spends what one
  * rounded multiplier leaves as the single-channel fill does without rounding.
  */
+/**
+ * Where the cost can stay flat or fall with width (latency from a measured table, whose samples
+ * end at 150% of the seed's widths and whose extrapolation past them is flat where the end
+ * segment falls), a group grows to at most this many times its seed width: a flat end would
+ * otherwise let the fill add free channels forever.
+ */
+export const TABLE_FILL_MAX_GROWTH = 4;
+
 export function fillBudget(
   costModel: CostModel,
   learned: GroupWidths,
@@ -47,11 +55,11 @@ export function fillBudget(
 ): FillResult {
   const analysis = costModel.analysis;
   const costing = new StructureCosting(costModel, options.costOptions);
-  const maxWidth = options.maxWidth ?? Number.POSITIVE_INFINITY;
   const step = options.roundTo ?? 1;
   /** A group's width one step up: the next multiple of the step (width + 1 without roundTo). */
   const next = (width: number) => (Math.floor(width / step) + 1) * step;
   const jumps = costMayFallWithWidth(resource, options.costOptions);
+  const maxWidth = (group: number) => Math.min(options.maxWidth ?? Number.POSITIVE_INFINITY, jumps ? TABLE_FILL_MAX_GROWTH * analysis.groups[group].width : Number.POSITIVE_INFINITY);
   const widths = [...start];
   // Growing a group never makes or unmakes a width-0 group, so the rebuilt topology stays that of `start`.
   let cost = costing.resource(resource, widths);
@@ -73,9 +81,9 @@ export function fillBudget(
   };
   const growable = analysis.groups.filter((g) => !g.fixed && learned[g.id] > 0 && widths[g.id] > 0).map((g) => g.id);
   for (;;) {
-    const candidates = growable.filter((g) => next(widths[g]) <= maxWidth).sort((a, b) => next(widths[a]) / learned[a] - next(widths[b]) / learned[b] || a - b);
+    const candidates = growable.filter((g) => next(widths[g]) <= maxWidth(g)).sort((a, b) => next(widths[a]) / learned[a] - next(widths[b]) / learned[b] || a - b);
     if (candidates.some((group) => growTo(group, [next(widths[group])]))) continue;
-    const boundaries = (group: number) => classBoundariesAbove(next(widths[group])).filter((width) => width % step === 0 && width <= maxWidth);
+    const boundaries = (group: number) => classBoundariesAbove(next(widths[group])).filter((width) => width % step === 0 && width <= maxWidth(group));
     if (jumps && candidates.some((group) => growTo(group, boundaries(group)))) continue;
     return { widths, cost, added };
   }

@@ -6,7 +6,7 @@ import { graphFingerprint } from '../cost/graph-fingerprint.js';
 import { analyzeChannels } from '../graph/channel-groups.js';
 import { buildLayerGraph } from '../graph/build-graph.js';
 import { StructureCosting } from './cost-of.js';
-import { fillBudget, fitBudget } from './fill-budget.js';
+import { fillBudget, fitBudget, TABLE_FILL_MAX_GROWTH } from './fill-budget.js';
 import { solveMultiplier, widthBreakpoints, type GroupWidths } from './width-multiplier.js';
 
 beforeAll(async () => {
@@ -185,5 +185,28 @@ describe('solveMultiplier with roundTo prices the rounded widths', () => {
     const { fit } = fitBudget(costModel, learned, 'latency', 1.55, { costOptions, roundTo: 8, fill: true });
     expect([fit!.widths[A], fit!.widths[B], fit!.filled]).toEqual([24, 16, []]);
     expect(fit!.cost).toBeLessThanOrEqual(1.55);
+  });
+});
+
+describe('fillBudget where a table prices more channels at nothing', () => {
+  it('stops each group at TABLE_FILL_MAX_GROWTH (4) times its seed width, where it would fill forever', () => {
+    // conv1: 16 1x1 filters on a 4x4x3 image; conv2: 16 on conv1's; both 0.5 ms at 8 and at 16 result channels: flat,
+    // and flat past the samples. Pool and fc 0 ms; overhead 0.2. Every structure costs 1.2 ms.
+    const model = pointwiseConvNet([4, 4, 3], [{ name: 'conv1', filters: 16 }, { name: 'conv2', filters: 16 }]);
+    const analysis = analyzeChannels(buildLayerGraph(model));
+    const layers = [
+      handMadeLayer('conv1', 'Conv2D', [null, 4, 4, 3], [null, 4, 4, 16], [3], [8, 16], [[0.5, 0.5]]),
+      handMadeLayer('conv2', 'Conv2D', [null, 4, 4, 16], [null, 4, 4, 16], [16], [8, 16], [[0.5, 0.5]]),
+      handMadeLayer('pool', 'GlobalAveragePooling2D', [null, 4, 4, 16], [null, 16], [16], [16], [[0]]),
+      handMadeLayer('fc', 'Dense', [null, 16], [null, 2], [16], [2], [[0]]),
+    ];
+    const costOptions = { hardware: { name: 'flat', path: '(hand-made)', table: handMadeTable(graphFingerprint(analysis.graph), layers, 1, 0.2) } };
+    const seed = analysis.groups.map((g) => g.width);
+    const filled = fillBudget(new CostModel(analysis), seed, seed, 'latency', 10, { costOptions });
+    const prunable = analysis.groups.filter((g) => !g.fixed).map((g) => g.id);
+    // 4 x 16 = 64 channels each, one channel at a time from 16: 2 x 48 steps; the cost stays 1.2 ms.
+    expect(prunable.map((g) => filled.widths[g])).toEqual([TABLE_FILL_MAX_GROWTH * 16, TABLE_FILL_MAX_GROWTH * 16]);
+    expect(filled.added).toHaveLength(2 * 48);
+    expect(filled.cost).toBeCloseTo(1.2, 12);
   });
 });
