@@ -13,6 +13,9 @@ const FAST = { warmup: 1, warmupMs: 0, repeats: 1, minSampleMs: 0 };
 /** No warm-up until steady: the table is for stage tests, not figures. */
 const NO_STEADY_WARMUP = { minMs: 0, maxMs: 0, chunkMs: 0, settledChunks: 0 };
 
+/** Structures timed against the seed in 3 pairs without warming until steady (expand's measured landing in stage tests: fast, not precise). */
+export const FAST_PAIRS = { warmup: 1, warmupMs: 0, pairs: 3, minSampleMs: 0.5 };
+
 /** A latency table of zoo:cnn at width 0.25 on this process's wasm backend, at batch 1 (two widths per axis, one sample each: fast, not precise). */
 export async function measuredTable(dir: string): Promise<string> {
   await initBackend('wasm');

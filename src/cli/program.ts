@@ -69,6 +69,7 @@ export function buildProgram(): Command {
     .option('--max-width <n>', 'no group grows beyond this many channels')
     .option('--no-fill', 'the pure multiplier: add no single channels after it (config expand.fill)')
     .option('--round-to <n>', 'widths in multiples of N: the budget search prices the rounded widths and the fill grows in steps of N (config expand.roundTo)')
+    .option('--no-measure', "a latency budget from a measured table: fit by the table alone, without timing the structure against the seed and refitting (config expand.measureLatency)")
     .option('--force', 'redo a finished expand (removes the retrained models, their exports and the report, and says which)')
     .option('--json', JSON_DESCRIPTION)
     .action(async (flags) => (await import('./commands/expand.js')).expandCommand(flags));

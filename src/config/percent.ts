@@ -7,3 +7,6 @@ export function parsePercent(text: unknown): number | undefined {
   const match = /^\s*(\d+\.?\d*|\.\d+)\s*%\s*$/.exec(text);
   return match ? Number(match[1]) : undefined;
 }
+
+/** A fraction as a signed percentage with one decimal: 0.026 -> `+2.6%`, -0.008 -> `-0.8%`. */
+export const signedPercent = (fraction: number): string => `${fraction >= 0 ? '+' : ''}${(100 * fraction).toFixed(1)}%`;

@@ -135,6 +135,12 @@ const expandSchema = z.strictObject({
   fill: z.boolean().default(true),
   /** Widths in multiples of N (structure/round-widths.ts), rounded down where the budget needs it. */
   roundTo: positiveInt.optional(),
+  measureLatency: z
+    .boolean()
+    .default(true)
+    .describe(
+      "With a latency budget priced from a measured table, on the backend and threads it was measured with: the expanded structure is built and timed in pairs with the seed, and refitted (at most 3 fits) until its measured time, read at the table's speed, lands within 2% of the budget. false (--no-measure) fits by the table alone.",
+    ),
 });
 
 const retrainSchema = z.strictObject({

@@ -5,9 +5,8 @@ import type { ChannelAnalysis } from '../graph/channel-groups.js';
 import { StructureCosting } from '../structure/cost-of.js';
 import { nearestMultiple } from '../structure/round-widths.js';
 import type { GroupWidths } from '../structure/width-multiplier.js';
-import { rebuildModel } from '../surgery/rebuild.js';
-import { sampleModelPaired } from './model-runs.js';
-import { quartilesOf, type PairedProtocol } from './timing.js';
+import { measuredShareOfSeed } from './share-of-seed.js';
+import type { PairedProtocol } from './timing.js';
 
 /** The calibration structure's widths: this share of each prunable group's. */
 export const CALIBRATION_FRACTION = 0.5;
@@ -63,13 +62,7 @@ export function scaledTable(table: LatencyTable, layerScale: number, calibration
 export async function calibrateTable(table: LatencyTable, seed: tf.LayersModel, analysis: ChannelAnalysis, paired: PairedProtocol): Promise<LatencyTable> {
   const roundTo = table.backend === 'wasm' ? WASM_TABLE_ROUND_TO : 1;
   const widths = calibrationWidths(analysis, roundTo);
-  const calibrationModel = await rebuildModel(seed, analysis, widths, 1);
-  let measuredShare: number;
-  try {
-    measuredShare = quartilesOf(sampleModelPaired(calibrationModel, seed, table.batch, paired).ratios).medianMs;
-  } finally {
-    calibrationModel.dispose();
-  }
+  const measuredShare = await measuredShareOfSeed(seed, analysis, widths, table.batch, paired);
   const predictedMs = new StructureCosting(analysis, { hardware: { name: 'calibration', path: '(being measured)', table }, batchSize: table.batch }).resource('latency', widths);
   const fit = layerScaleFor(table.whole.medianMs, table.layersMs, predictedMs - table.overheadMs, measuredShare);
   const structure = `every prunable group at ${100 * CALIBRATION_FRACTION}% of its width${roundTo > 1 ? `, in multiples of ${roundTo}` : ''}`;

@@ -2,11 +2,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { activeBackend } from '../backend/select.js';
 import { resolveConfig } from '../config/load.js';
+import { signedPercent } from '../config/percent.js';
 import type { Resource } from '../cost/cost-model.js';
 import { handMadeTable } from '../cost/latency-table-fixtures.js';
+import { expandDetail } from './run.js';
 import { budgetAboveSeedWarning, defaultRoundTo, expandStage, resolveTarget, targetFromConfig } from './expand.js';
-import { measuredTable, tinyShrunkRun } from '../../test/stage-runs.js';
+import { FAST_PAIRS, measuredTable, tinyShrunkRun } from '../../test/stage-runs.js';
 
 // zoo:cnn: 2 * (28*28*9*1*32 + 14*14*9*32*64 + 7*7*9*64*128 + 128*10) = 14,904,832 FLOPs.
 const SEED_FLOPS = 2 * (28 * 28 * 9 * 1 * 32 + 14 * 14 * 9 * 32 * 64 + 7 * 7 * 9 * 64 * 128 + 128 * 10);
@@ -75,12 +78,48 @@ describe('expand.roundTo by default', () => {
     const table = await measuredTable(runDir);
     await tinyShrunkRun(runDir, { hardware: { 'wasm-here': { table } } });
     // The seed's own latency: the learned widths (8, 16, 32 after two steps) fit as they are.
-    const latency = await expandStage({ runDir, target: { resource: 'latency', percentOfSeed: 100 }, hardware: 'wasm-here', toolVersion: 'test' });
+    const latency = await expandStage({ runDir, target: { resource: 'latency', percentOfSeed: 100 }, hardware: 'wasm-here', measure: false, toolVersion: 'test' });
     expect(latency.roundTo).toBe(8);
     for (const group of latency.groups.filter((g) => !g.fixed)) expect(group.width % 8, group.layers[0]).toBe(0);
-    const explicit = await expandStage({ runDir, target: { resource: 'latency', percentOfSeed: 100 }, hardware: 'wasm-here', roundTo: 4, force: true, toolVersion: 'test' });
+    const explicit = await expandStage({ runDir, target: { resource: 'latency', percentOfSeed: 100 }, hardware: 'wasm-here', roundTo: 4, measure: false, force: true, toolVersion: 'test' });
     expect(explicit.roundTo).toBe(4);
     const flops = await expandStage({ runDir, target: { resource: 'flops', value: 600e3 }, force: true, toolVersion: 'test' });
     expect(flops.roundTo).toBeUndefined();
   }, 60_000);
 });
+
+describe('expand --target-latency with a table measured on the run\'s backend', () => {
+  it('times the fitted structure against the seed and refits while it misses; --no-measure fits by the table alone', async () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'morphnet-expand-measured-'));
+    const table = await measuredTable(runDir);
+    await tinyShrunkRun(runDir, { hardware: { 'wasm-here': { table } } });
+    const result = await expandStage({ runDir, target: { resource: 'latency', percentOfSeed: 100 }, hardware: 'wasm-here', roundTo: 1, measureProtocol: FAST_PAIRS, toolVersion: 'test' });
+    const measured = result.measured!;
+    expect(measured.on).toBe(`wasm, ${measuredOnThreads()}batch 1`);
+    expect(measured.protocol).toEqual(FAST_PAIRS);
+    expect(measured.attempts.length).toBeGreaterThanOrEqual(1);
+    expect(measured.attempts.length).toBeLessThanOrEqual(3);
+    const target = (result.target as { value: number }).value;
+    // The first fit aims at the target itself; each attempt's landing is its share x the table's seed (the target: 100% of it).
+    expect(measured.attempts[0].aimedMs).toBe(target);
+    for (const a of measured.attempts) {
+      expect(a.landedMs).toBeCloseTo(a.measuredShare * target, 9);
+      expect(a.error).toBeCloseTo(a.landedMs / target - 1, 9);
+    }
+    // The widths written are the chosen attempt's: the table prices them at its prediction.
+    expect(result.achieved).toBeCloseTo(measured.attempts[measured.chosen].predictedMs, 9);
+    const unmeasured = await expandStage({ runDir, target: { resource: 'latency', percentOfSeed: 100 }, hardware: 'wasm-here', roundTo: 1, measure: false, force: true, toolVersion: 'test' });
+    expect(unmeasured.measured).toBeUndefined();
+    expect(unmeasured.achieved).toBeCloseTo(measured.attempts[0].predictedMs, 9);
+    // What `morphnet run` prints when expand is done.
+    const fits = measured.attempts.length;
+    expect(expandDetail(result)).toBe(`multiplier ${result.multiplier.toFixed(3)}, measured ${signedPercent(measured.attempts[measured.chosen].error)} off the latency budget at the table's speed, ${fits} fit${fits === 1 ? '' : 's'}`);
+    expect(expandDetail(unmeasured)).toBe(`multiplier ${unmeasured.multiplier.toFixed(3)}`);
+  }, 60_000);
+});
+
+/** `2 threads, ` as measuredOn writes the wasm backend's threads here. */
+function measuredOnThreads(): string {
+  const threads = activeBackend()?.threads;
+  return threads ? `${threads} thread${threads === 1 ? '' : 's'}, ` : '';
+}

@@ -1,4 +1,5 @@
 import type { BackendChoice } from '../backend/select.js';
+import type { PairedProtocol } from '../latency/timing.js';
 import { WASM_TABLE_ROUND_TO } from '../backend/wasm-kernels/kernel-paths.js';
 import type { MorphnetConfig } from '../config/schema.js';
 import type { CostOptions, Resource } from '../cost/cost-model.js';
@@ -9,6 +10,7 @@ import { MorphnetError, usageError } from '../errors.js';
 import { writeJsonAtomic } from '../run-dir/atomic.js';
 import { RunDir } from '../run-dir/run-dir.js';
 import { RunState } from '../run-state/run-state.js';
+import { landingTiming, landMeasured } from '../latency/measured-landing.js';
 import { StructureCosting } from '../structure/cost-of.js';
 import { fitBudget, type FilledChannel } from '../structure/fill-budget.js';
 import { structureFile, structureOfFile, type ExpandedStructure } from '../structure/structure-file.js';
@@ -34,6 +36,10 @@ export interface ExpandRequest {
   fill?: boolean;
   /** Widths in multiples of this (--round-to N); by default the config's expand.roundTo, else defaultRoundTo. */
   roundTo?: number;
+  /** false: a latency budget is fitted by the table alone (--no-measure); by default the config's expand.measureLatency. */
+  measure?: boolean;
+  /** How a structure is timed against the seed when it is (`landMeasured`); default CALIBRATION_PROTOCOL. */
+  measureProtocol?: PairedProtocol;
   force?: boolean;
   toolVersion: string;
 }
@@ -45,6 +51,8 @@ export interface ExpandEvents {
   warning?(message: string): void;
   /** Results of the previous expanded structure that were removed because they no longer match it. */
   removed?(paths: string[]): void;
+  /** Before a fitted structure is timed against the seed (0-based; at most `maxFits`). */
+  measuring?(attempt: number, maxFits: number): void;
 }
 
 /** The expand keys that set a budget, and the resource each one bounds (flags are their kebab-case forms). */
@@ -138,6 +146,7 @@ export async function expandStage(request: ExpandRequest, events: ExpandEvents =
   let multiplier: number;
   let widths: GroupWidths;
   let filled: FilledChannel[] = [];
+  let measured: ExpandedStructure['measured'];
   const roundTo = request.roundTo ?? config.expand.roundTo ?? defaultRoundTo('resource' in target ? target.resource : undefined, costOptions.hardware);
   // With roundTo the search prices the rounded widths and the fill moves in steps of roundTo, so the budget holds as built.
   const fill = 'resource' in target && (request.fill ?? config.expand.fill);
@@ -145,7 +154,8 @@ export async function expandStage(request: ExpandRequest, events: ExpandEvents =
     multiplier = target.multiplier;
     widths = scaleWidths(analysis, learned, multiplier, { maxWidth, roundTo });
   } else {
-    const { fit, range } = fitBudget(costing.costModel, learned, target.resource, target.value, { maxWidth, roundTo, costOptions, fill });
+    const fitAt = (budget: number) => fitBudget(costing.costModel, learned, target.resource, budget, { maxWidth, roundTo, costOptions, fill });
+    const { fit, range } = fitAt(target.value);
     if (!fit) {
       const unit = target.resource === 'latency' ? ' ms' : '';
       const largest = Number.isFinite(range.largest) ? `${formatSi(range.largest)}${unit}` : 'unbounded';
@@ -156,6 +166,12 @@ export async function expandStage(request: ExpandRequest, events: ExpandEvents =
       );
     }
     ({ multiplier, widths, filled } = fit);
+    const timing = landingTiming(costOptions.hardware, target.resource, request.measure ?? config.expand.measureLatency, request.measureProtocol);
+    if (timing) {
+      const landed = await landMeasured(fit, (aim) => fitAt(aim).fit, target.value, seedCost('latency'), seed, timing, events.measuring);
+      ({ multiplier, widths, filled } = landed.fit);
+      measured = landed.measured;
+    }
   }
 
   const expanded = structureFile(costing, withWidths(learnedStructure, widths), { model: learnedFile.model, step: learnedFile.step });
@@ -170,6 +186,7 @@ export async function expandStage(request: ExpandRequest, events: ExpandEvents =
     fill,
     filled,
     ...(roundTo !== undefined ? { roundTo } : {}),
+    ...(measured ? { measured } : {}),
   };
   const warning = 'resource' in target ? budgetAboveSeedWarning(target, seedCost(target.resource), result.groups, maxWidth) : undefined;
 

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { activeBackend } from '../backend/select.js';
 import type { InferenceLatencyFile } from '../latency/inference-latency-file.js';
+import type { ExpandedStructure, UniformStructure } from '../structure/structure-file.js';
+import { expandStage } from './expand.js';
 import { retrainStage } from './retrain.js';
-import { measuredTable, tinyExpandedRun } from '../../test/stage-runs.js';
+import { FAST_PAIRS, measuredTable, tinyExpandedRun, tinyShrunkRun } from '../../test/stage-runs.js';
 
 const read = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8'));
 
@@ -74,4 +76,27 @@ describe('retrain times inference of the seed, the retrained model and the basel
     for (const model of ['seed', 'retrain', 'baseline']) expect(existsSync(join(runDir, model, 'latency.json')), model).toBe(false);
     for (const model of ['retrain', 'baseline']) expect(existsSync(join(runDir, model, 'model', 'model.json')), model).toBe(true);
   });
+
+  it('a baseline for a budget expand timed onto the seed is landed alike, in expand\'s multiples, and read back on resume, not timed again', async () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'morphnet-retrain-landed-'));
+    const table = await measuredTable(runDir);
+    await tinyShrunkRun(runDir, { hardware: { 'wasm-here': { table } }, retrain: { measureLatency: false } });
+    await expandStage({ runDir, target: { resource: 'latency', percentOfSeed: 100 }, hardware: 'wasm-here', measureProtocol: FAST_PAIRS, toolVersion: 'test' });
+    await retrainStage({ runDir, toolVersion: 'test' });
+    const planPath = join(runDir, 'baseline/structure.json');
+    const plan = read<UniformStructure>(planPath);
+    expect(plan.measured?.protocol).toEqual(FAST_PAIRS);
+    expect(plan.measured?.attempts[0].aimedMs).toBe((read<ExpandedStructure>(join(runDir, 'expand/structure.json')).target as { value: number }).value);
+    for (const group of plan.groups.filter((g) => !g.fixed)) expect(group.width % 8, group.layers[0]).toBe(0);
+
+    // Stopped while the baseline trained: its plan is read back (a marker a new landing would overwrite stays).
+    const manifestPath = join(runDir, 'run.json');
+    const manifest = read<{ stages: Record<string, { status: string }> }>(manifestPath);
+    manifest.stages.baseline.status = 'interrupted';
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    plan.measured!.attempts[0].aimedMs = 12345;
+    writeFileSync(planPath, JSON.stringify(plan));
+    await retrainStage({ runDir, toolVersion: 'test' });
+    expect(read<UniformStructure>(planPath).measured?.attempts[0].aimedMs).toBe(12345);
+  }, 60_000);
 });

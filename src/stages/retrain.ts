@@ -20,9 +20,11 @@ import { RunState, type RunSeed } from '../run-state/run-state.js';
 import { initFromShrink } from '../run-state/seed.js';
 import { StructureCosting } from '../structure/cost-of.js';
 import { structureFile, structureOfFile, type ExpandedStructure, type UniformStructure } from '../structure/structure-file.js';
-import { seedStructure, widthsOf, type Structure } from '../structure/structure.js';
+import { seedStructure, widthsOf, withWidths, type Structure } from '../structure/structure.js';
 import type { GroupWidths } from '../structure/width-multiplier.js';
-import { uniformStructure } from '../structure/uniform-baseline.js';
+import { resolveHardware } from '../cost/hardware.js';
+import { uniformBudget, uniformFitAt, uniformStructure } from '../structure/uniform-baseline.js';
+import { landingTiming, landMeasured } from '../latency/measured-landing.js';
 import { rebuildModel } from '../surgery/rebuild.js';
 import { evaluate, measuredAccuracy, optionalValAccuracy, type Evaluation } from '../train/evaluate.js';
 import { outputKind } from '../train/loss.js';
@@ -76,14 +78,29 @@ interface PlannedModel {
 
 /**
  * The uniform baseline at the expand budget, written to baseline/structure.json before it
- * trains so the report can cost it without a model.
+ * trains so the report can cost it without a model. Where expand timed its structure onto a
+ * latency budget (`expanded.measured`), the baseline is landed alike, timed against the seed
+ * with the same protocol; such a plan is not deterministic, so one already written (a retrain
+ * stopped while training the baseline) is read back rather than measured again.
  */
-function planBaseline(state: RunState, seed: RunSeed, expanded: ExpandedStructure, run: RunDir): PlannedModel {
-  const costing = new StructureCosting(seed.analysis, { hardware: state.hardware });
-  const { structure, multiplier } = uniformStructure(costing, expanded);
-  const file: UniformStructure = { ...structureFile(costing, structure, { model: expanded.model, step: expanded.step }), multiplier };
-  writeJsonAtomic(run.paths.stageStructure('baseline'), file);
-  return { structure, multiplier };
+async function planBaseline(state: RunState, seed: RunSeed, expanded: ExpandedStructure, run: RunDir): Promise<PlannedModel> {
+  const path = run.paths.stageStructure('baseline');
+  // The hardware expand priced its budget on (`expand --hardware` need not be in the config).
+  const hardware = expanded.hardware ? resolveHardware(expanded.hardware, state.config.hardware) : state.hardware;
+  const costing = new StructureCosting(seed.analysis, { hardware });
+  const planned = uniformStructure(costing, expanded);
+  const timing = expanded.measured ? landingTiming(hardware, uniformBudget(expanded).resource, true, expanded.measured.protocol) : undefined;
+  if (!timing) {
+    writeJsonAtomic(path, { ...structureFile(costing, planned.structure, { model: expanded.model, step: expanded.step }), multiplier: planned.multiplier } satisfies UniformStructure);
+    return planned;
+  }
+  const earlier = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as UniformStructure) : undefined;
+  if (earlier?.measured) return { structure: structureOfFile(earlier), multiplier: earlier.multiplier };
+  const seedMs = costing.resource('latency', widthsOf(seedStructure(seed.analysis)));
+  const { fit, measured } = await landMeasured(planned.fit, uniformFitAt(costing, expanded), uniformBudget(expanded).value, seedMs, seed, timing);
+  const structure = withWidths(planned.structure, fit.widths);
+  writeJsonAtomic(path, { ...structureFile(costing, structure, { model: expanded.model, step: expanded.step }), multiplier: fit.multiplier, measured } satisfies UniformStructure);
+  return { structure, multiplier: fit.multiplier };
 }
 
 async function trainStage(
@@ -215,7 +232,7 @@ export async function retrainStage(request: RetrainRequest, events: RetrainEvent
         const removed = run.redo(stage);
         if (removed.length > 0) events.removed?.(stage, removed);
       }
-      const { structure, multiplier } = stage === 'retrain' ? expanded : planBaseline(state, seed, expandedFile, run);
+      const { structure, multiplier } = stage === 'retrain' ? expanded : await planBaseline(state, seed, expandedFile, run);
       const earlier = await trainedBefore(run, stage);
       const model = earlier?.model ?? (await rebuildModel(seed.model, analysis, widthsOf(structure), config.seed));
       if (!earlier && stage === 'retrain' && (request.init ?? config.retrain.init) === 'pruned') {

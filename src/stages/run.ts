@@ -1,3 +1,4 @@
+import { signedPercent } from '../config/percent.js';
 import { isStageComplete } from '../run-dir/run-dir.js';
 import { defaultRunDir, resolveExperimentConfig } from '../run-state/experiment.js';
 import { RunState } from '../run-state/run-state.js';
@@ -22,6 +23,15 @@ export interface RunEvents {
   expand?: ExpandEvents;
   retrain?: RetrainEvents;
   report?: ReportEvents;
+}
+
+/** `multiplier 1.234`, and where the structure was timed against the seed, how near its latency landed (`, measured -0.8% off the latency budget at the table's speed, 2 fits`). */
+export function expandDetail(expand: ExpandedStructure): string {
+  const measured = expand.measured;
+  if (!measured) return `multiplier ${expand.multiplier.toFixed(3)}`;
+  const error = measured.attempts[measured.chosen].error;
+  const fits = measured.attempts.length;
+  return `multiplier ${expand.multiplier.toFixed(3)}, measured ${signedPercent(error)} off the latency budget at the table's speed, ${fits} fit${fits === 1 ? '' : 's'}`;
 }
 
 export interface RunResult {
@@ -57,7 +67,7 @@ export async function runPipeline(request: RunRequest, events: RunEvents = {}): 
     events.stage?.('expand', 'start');
     // The budget comes from the config as it is now, so editing expand: and re-running applies it.
     expand = await expandStage({ runDir, target: targetFromConfig(config), hardware: config.expand.hardware ?? undefined, toolVersion: request.toolVersion }, events.expand);
-    events.stage?.('expand', 'done', `multiplier ${expand.multiplier.toFixed(3)}`);
+    events.stage?.('expand', 'done', expandDetail(expand));
   }
 
   events.stage?.('retrain', 'start');

@@ -1,3 +1,4 @@
+import type { PairedProtocol } from '../latency/timing.js';
 import type { CostModel, CostOptions, CostTotals, LayerCost, Resource } from '../cost/cost-model.js';
 import type { ChannelAnalysis } from '../graph/channel-groups.js';
 import { handlerFor } from '../graph/handlers/registry.js';
@@ -66,11 +67,41 @@ export interface ExpandedStructure extends StructureFile {
   filled: FilledChannel[];
   /** The widths are multiples of this (expand.roundTo, or its default for a latency table measured on wasm); absent when not rounded. */
   roundTo?: number;
+  /** How its latency landed on the budget, where it was timed against the seed; absent where nothing was timed. */
+  measured?: MeasuredLanding;
+}
+
+/**
+ * A latency budget from a measured table, on its backend: each structure fitted, timed against
+ * the seed on `on` as `protocol` says, and refitted while it missed (latency/land-on-target.ts);
+ * `chosen` is the attempt whose widths were taken.
+ */
+export interface MeasuredLanding {
+  attempts: LandingAttempt[];
+  chosen: number;
+  on: string;
+  protocol: PairedProtocol;
+}
+
+/** One structure fitted and timed: where the fit aimed, what the table predicted and what was measured. */
+export interface LandingAttempt {
+  /** The budget the structure was fitted to, in the table's ms (the target itself first). */
+  aimedMs: number;
+  /** The table's prediction for the structure. */
+  predictedMs: number;
+  /** Its time as a share of the seed's, timed in pairs with it. */
+  measuredShare: number;
+  /** measuredShare x the table's prediction for the seed: its time at the table's speed. */
+  landedMs: number;
+  /** (landedMs - target) / target. */
+  error: number;
 }
 
 /** baseline/structure.json: the seed scaled by one multiplier to the expand budget (the paper's uniform baseline). */
 export interface UniformStructure extends StructureFile {
   multiplier: number;
+  /** Where expand's structure was timed onto its latency budget, the baseline was too, alike. */
+  measured?: MeasuredLanding;
 }
 
 const costFields = (totals: CostTotals): StructureCost => ({

@@ -29,6 +29,21 @@ describe('renderExpand', () => {
     expect(line).toBe('expanded to latency <= 0.05 ms: multiplier 1.0780, FLOPs 7.49M, params 51.9k, latency 0.0488 ms, slack 0.0012 ms, widths in multiples of 8');
   });
 
+  it('gives each fit of a measured landing: the aim, the prediction, the share of the seed, its time at the table\'s speed and the error', () => {
+    // Target 0.40 ms of a seed the table predicts at 0.80 ms. Fit 1: measured 55% of the seed = 0.44 ms, +10%;
+    // refitted to 0.40 x 0.40 / 0.44 = 0.3636 ms: 50.25% = 0.402 ms, +0.5%, taken.
+    const attempts = [
+      { aimedMs: 0.4, predictedMs: 0.4, measuredShare: 0.55, landedMs: 0.44, error: 0.1 },
+      { aimedMs: 0.3636, predictedMs: 0.3635, measuredShare: 0.5025, landedMs: 0.402, error: 0.005 },
+    ];
+    const lines = renderExpand({ ...expanded({ resource: 'latency', value: 0.4 }, 0.3635, 0.0365), measured: { attempts, chosen: 1, on: 'wasm, 2 threads, batch 1', protocol: { warmup: 2, warmupMs: 20, pairs: 31, minSampleMs: 2 } } }).split('\n');
+    // The budget was met as timed: no slack in the table's terms.
+    expect(lines[0]).toBe('expanded to latency <= 0.4 ms: multiplier 1.0780, FLOPs 7.49M, params 51.9k, latency 0.363 ms');
+    expect(lines[1]).toBe("  measured on wasm, 2 threads, batch 1, in 31 pairs with the seed (its share of the seed's time x the table's seed: the machine's drift since the table taken out):");
+    expect(lines[2]).toBe('    fitted to the target: predicted 0.4 ms, measured 55.0% of the seed = 0.44 ms (+10.0%)');
+    expect(lines[3]).toBe('    refitted to 0.364 ms: predicted 0.363 ms, measured 50.2% of the seed = 0.402 ms (+0.5%), taken');
+  });
+
   it('gives counts as counts', () => {
     const line = renderExpand(expanded({ resource: 'flops', value: 7_500_000 }, 7_490_000, 10_000)).split('\n')[0];
     expect(line).toBe('expanded to flops <= 7.5M: multiplier 1.0780, FLOPs 7.49M, params 51.9k, slack 10k');

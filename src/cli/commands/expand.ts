@@ -1,11 +1,11 @@
-import { parsePercent } from '../../config/percent.js';
+import { parsePercent, signedPercent } from '../../config/percent.js';
 import { formatSi, parseSiNumber } from '../../config/si-number.js';
 import type { Resource } from '../../cost/cost-model.js';
 import { positiveIntegerFlag } from '../integer-flag.js';
 import { describeValue, usageError } from '../../errors.js';
 import { EXPAND_TARGET_KEYS, expandStage, formatResourceAmount, type ExpandTarget, type ExpandTargetRequest } from '../../stages/expand.js';
 import type { ExpandedStructure } from '../../structure/structure-file.js';
-import { createOutput } from '../output.js';
+import { createOutput, type Output } from '../output.js';
 import { toolVersion } from '../version.js';
 
 export interface ExpandFlags {
@@ -20,6 +20,8 @@ export interface ExpandFlags {
   /** false with --no-fill. */
   fill?: boolean;
   roundTo?: string;
+  /** false with --no-measure. */
+  measure?: boolean;
   force?: boolean;
   json?: boolean;
 }
@@ -57,22 +59,54 @@ function describeTarget(target: ExpandTarget): string {
   return `${target.resource} <= ${target.resource === 'latency' ? formatResourceAmount('latency', target.value) : formatSi(target.value)}${share}`;
 }
 
-/** What a budget left unused, in its unit for latency (`slack 0.12 ms`). */
+/** What a budget left unused, in its unit for latency (`slack 0.12 ms`); nothing for a measured landing. */
 function describeSlack(result: ExpandedStructure): string {
-  if (!('resource' in result.target)) return '';
+  // A measured landing met the budget as timed, not as the table priced it: its slack in the table's terms says nothing.
+  if (!('resource' in result.target) || result.measured) return '';
   return `, slack ${result.target.resource === 'latency' ? formatResourceAmount('latency', result.slack) : formatSi(result.slack)}`;
+}
+
+/**
+ * How the structure's latency was measured against the seed, one line per fit: `measured on
+ * wasm, 2 threads, batch 1, in 31 pairs with the seed: 51.3% of its time, 0.41 ms at the table's
+ * speed (+2.6%); refitted to 0.39 ms: 49.6%, 0.40 ms (-0.8%), taken`.
+ */
+export function describeMeasured(measured: NonNullable<ExpandedStructure['measured']>): string[] {
+  const head = `  measured on ${measured.on}, in ${measured.protocol.pairs} pairs with the seed (its share of the seed's time x the table's seed: the machine's drift since the table taken out):`;
+  return [
+    head,
+    ...measured.attempts.map((a, i) => {
+      const fit = i === 0 ? 'fitted to the target' : `refitted to ${formatResourceAmount('latency', a.aimedMs)}`;
+      return `    ${fit}: predicted ${formatResourceAmount('latency', a.predictedMs)}, measured ${(100 * a.measuredShare).toFixed(1)}% of the seed = ${formatResourceAmount('latency', a.landedMs)} (${signedPercent(a.error)})${i === measured.chosen ? ', taken' : ''}`;
+    }),
+  ];
 }
 
 export function renderExpand(result: ExpandedStructure): string {
   const latency = 'resource' in result.target && result.target.resource === 'latency' ? `, latency ${formatResourceAmount('latency', result.achieved)}` : '';
   return [
     `expanded to ${describeTarget(result.target)}: multiplier ${result.multiplier.toFixed(4)}, FLOPs ${formatSi(result.cost.flops)}, params ${formatSi(result.cost.params)}${latency}${describeSlack(result)}${result.filled.length ? ` (${result.filled.length} fill steps after the multiplier)` : ''}${result.roundTo ? `, widths in multiples of ${result.roundTo}` : ''}`,
+    ...(result.measured ? describeMeasured(result.measured) : []),
     ...result.groups.filter((g) => !g.fixed).map((g) => `  ${g.layers[0].padEnd(24)} ${String(g.original).padStart(5)} -> ${String(g.width).padStart(5)}`),
   ].join('\n');
 }
 
+/** A spinner while expand times its fitted structures against the seed (`ExpandEvents.measuring`); `stop` when expand returns. */
+export function measuringSpinner(output: Output): { measuring: (attempt: number, maxFits: number) => void; stop: () => void } {
+  let spinner: ReturnType<Output['spinner']>;
+  return {
+    measuring: (attempt, maxFits) => {
+      const text = `timing the expanded structure against the seed (fit ${attempt + 1}, at most ${maxFits})`;
+      if (spinner) spinner.text = text;
+      else spinner = output.spinner(text);
+    },
+    stop: () => spinner?.stop(),
+  };
+}
+
 export async function expandCommand(flags: ExpandFlags): Promise<void> {
   const output = createOutput({ json: flags.json });
+  const timing = measuringSpinner(output);
   const result = await expandStage(
     {
       runDir: flags.runDir,
@@ -81,6 +115,7 @@ export async function expandCommand(flags: ExpandFlags): Promise<void> {
       maxWidth: flags.maxWidth !== undefined ? positiveNumber('--max-width', flags.maxWidth) : undefined,
       fill: flags.fill === false ? false : undefined,
       roundTo: flags.roundTo !== undefined ? positiveIntegerFlag('--round-to', flags.roundTo, '8', 'a positive whole number of channels') : undefined,
+      measure: flags.measure === false ? false : undefined,
       force: flags.force,
       toolVersion: toolVersion(),
     },
@@ -88,7 +123,8 @@ export async function expandCommand(flags: ExpandFlags): Promise<void> {
       backend: (choice) => output.backend(choice),
       warning: (message) => output.warn(message),
       removed: (paths) => output.removed('expand', paths),
+      measuring: timing.measuring,
     },
-  );
+  ).finally(timing.stop);
   output.result(renderExpand(result), result);
 }

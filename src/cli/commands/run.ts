@@ -1,4 +1,5 @@
 import { runPipeline } from '../../stages/run.js';
+import { measuringSpinner } from './expand.js';
 import { createOutput, microBatchNotice, validationText } from '../output.js';
 import { applyThreadsFlag } from '../threads-flag.js';
 import { ProgressBar } from '../progress.js';
@@ -24,10 +25,12 @@ export async function runCommand(configPath: string, flags: RunFlags): Promise<v
     output.notice(line);
   };
   const backend = { backend: output.backend };
+  const expandTiming = measuringSpinner(output);
   const result = await runPipeline(
     { configPath, runDir: flags.runDir, toolVersion: toolVersion() },
     {
       stage: (name, state, detail) => {
+        expandTiming.stop();
         bar?.done();
         bar = undefined;
         if (state !== 'start') output.notice(`${name}: ${state}${detail ? ` (${detail})` : ''}`);
@@ -49,6 +52,7 @@ export async function runCommand(configPath: string, flags: RunFlags): Promise<v
         ...backend,
         warning: (message) => output.warn(message),
         removed: (paths) => output.removed('expand', paths),
+        measuring: expandTiming.measuring,
       },
       retrain: {
         ...backend,
