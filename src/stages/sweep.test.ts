@@ -13,7 +13,7 @@ data: {dataset: synthetic, samples: 128, batchSize: 32}
 seed: 1
 backend: wasm
 shrink: {steps: 4, strength: 1.0e-4, checkpointEvery: 2, exportEvery: 2, optimizer: {name: momentum, learningRate: 0.1, momentum: 0.9}}
-retrain: {steps: 4, checkpointEvery: 2}
+retrain: {steps: 4, checkpointEvery: 2, measureLatency: false}  # inference timing is tested in retrain.test.ts, not in every sweep arm
 `;
 
 function writeConfig(dir: string, name: string, text: string): string {

@@ -16,7 +16,7 @@ data: {dataset: synthetic, samples: 128, batchSize: 32}
 seed: 1
 backend: wasm
 shrink: {steps: 8, checkpointEvery: 4, exportEvery: 4, optimizer: {name: momentum, learningRate: 0.1, momentum: 0.9}}
-retrain: {steps: 4, checkpointEvery: 2}
+retrain: {steps: 4, checkpointEvery: 2, measureLatency: false}  # inference timing is tested in retrain.test.ts, not in every sweep arm
 `;
 const SWEEP = `sweep:
   strengths: [1.0e-4, 3.0e-4]
