@@ -80,3 +80,22 @@ export function validationText(accuracy: number | undefined): string {
 export function microBatchNotice(output: Output, plan: { size: number; count: number } | undefined): void {
   if (plan) output.notice(`memory: each batch runs as ${plan.count} micro-batches of at most ${plan.size} with summed gradients (the wasm heap holds 4 GiB)`);
 }
+
+/**
+ * A spinner while a structure fitted to a latency budget is timed against the seed and refitted
+ * (`landMeasured`: expand's structure, retrain's uniform baseline); `stop` when the stage moves on.
+ */
+export function measuringSpinner(output: Output, structure: string): { measuring: (attempt: number, maxFits: number) => void; stop: () => void } {
+  let spinner: Ora | undefined;
+  return {
+    measuring: (attempt, maxFits) => {
+      const text = `timing ${structure} against the seed (fit ${attempt + 1}, at most ${maxFits})`;
+      if (spinner) spinner.text = text;
+      else spinner = output.spinner(text);
+    },
+    stop: () => {
+      spinner?.stop();
+      spinner = undefined;
+    },
+  };
+}

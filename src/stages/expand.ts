@@ -1,5 +1,4 @@
 import type { BackendChoice } from '../backend/select.js';
-import type { PairedProtocol } from '../latency/timing.js';
 import { WASM_TABLE_ROUND_TO } from '../backend/wasm-kernels/kernel-paths.js';
 import type { MorphnetConfig } from '../config/schema.js';
 import type { CostOptions, Resource } from '../cost/cost-model.js';
@@ -7,10 +6,11 @@ import { isTableHardware, resolveHardware, type Hardware } from '../cost/hardwar
 import { parsePercent } from '../config/percent.js';
 import { formatSi } from '../config/si-number.js';
 import { MorphnetError, usageError } from '../errors.js';
+import { landingTiming, landMeasured } from '../latency/measured-landing.js';
+import type { PairedProtocol } from '../latency/timing.js';
 import { writeJsonAtomic } from '../run-dir/atomic.js';
 import { RunDir } from '../run-dir/run-dir.js';
 import { RunState } from '../run-state/run-state.js';
-import { landingTiming, landMeasured } from '../latency/measured-landing.js';
 import { StructureCosting } from '../structure/cost-of.js';
 import { fitBudget, type FilledChannel } from '../structure/fill-budget.js';
 import { structureFile, structureOfFile, type ExpandedStructure } from '../structure/structure-file.js';

@@ -4,10 +4,12 @@ import type * as tf from '@tensorflow/tfjs';
 import { activeBackend, type BackendChoice } from '../backend/select.js';
 import type { MorphnetConfig } from '../config/schema.js';
 import { countModel } from '../cost/count-model.js';
+import { resolveHardware } from '../cost/hardware.js';
 import { loadDataset } from '../data/load.js';
 import { runDirError } from '../errors.js';
 import { inferenceLatencyPath, readInferenceLatency, type TimedModel } from '../latency/inference-latency-file.js';
 import { measuredWith, measureInference, type InferenceSetting } from '../latency/measure-inference.js';
+import { landingTiming, landMeasured } from '../latency/measured-landing.js';
 import { tablePredictor, tablesForBackend } from '../latency/table-prediction.js';
 import { loadModel, saveModel } from '../model/load.js';
 import { writeTrainedMetadata } from '../model/teachable-machine.js';
@@ -22,9 +24,7 @@ import { StructureCosting } from '../structure/cost-of.js';
 import { structureFile, structureOfFile, type ExpandedStructure, type UniformStructure } from '../structure/structure-file.js';
 import { seedStructure, widthsOf, withWidths, type Structure } from '../structure/structure.js';
 import type { GroupWidths } from '../structure/width-multiplier.js';
-import { resolveHardware } from '../cost/hardware.js';
 import { uniformBudget, uniformFitAt, uniformStructure } from '../structure/uniform-baseline.js';
-import { landingTiming, landMeasured } from '../latency/measured-landing.js';
 import { rebuildModel } from '../surgery/rebuild.js';
 import { evaluate, measuredAccuracy, optionalValAccuracy, type Evaluation } from '../train/evaluate.js';
 import { outputKind } from '../train/loss.js';
@@ -62,6 +62,8 @@ export interface RetrainEvents {
   epoch?(progress: RetrainProgress): void;
   /** With --force: the previous results of `stage` (its folder and exports, the report) that were removed. */
   removed?(stage: Stage, paths: string[]): void;
+  /** Before the uniform baseline's fit is timed against the seed, where expand's was (0-based; at most `maxFits`). */
+  measuringBaseline?(attempt: number, maxFits: number): void;
 }
 
 export interface RetrainResult {
@@ -83,7 +85,7 @@ interface PlannedModel {
  * with the same protocol; such a plan is not deterministic, so one already written (a retrain
  * stopped while training the baseline) is read back rather than measured again.
  */
-async function planBaseline(state: RunState, seed: RunSeed, expanded: ExpandedStructure, run: RunDir): Promise<PlannedModel> {
+async function planBaseline(state: RunState, seed: RunSeed, expanded: ExpandedStructure, run: RunDir, events: RetrainEvents): Promise<PlannedModel> {
   const path = run.paths.stageStructure('baseline');
   // The hardware expand priced its budget on (`expand --hardware` need not be in the config).
   const hardware = expanded.hardware ? resolveHardware(expanded.hardware, state.config.hardware) : state.hardware;
@@ -97,7 +99,7 @@ async function planBaseline(state: RunState, seed: RunSeed, expanded: ExpandedSt
   const earlier = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as UniformStructure) : undefined;
   if (earlier?.measured) return { structure: structureOfFile(earlier), multiplier: earlier.multiplier };
   const seedMs = costing.resource('latency', widthsOf(seedStructure(seed.analysis)));
-  const { fit, measured } = await landMeasured(planned.fit, uniformFitAt(costing, expanded), uniformBudget(expanded).value, seedMs, seed, timing);
+  const { fit, measured } = await landMeasured(planned.fit, uniformFitAt(costing, expanded), uniformBudget(expanded).value, seedMs, seed, timing, events.measuringBaseline);
   const structure = withWidths(planned.structure, fit.widths);
   writeJsonAtomic(path, { ...structureFile(costing, structure, { model: expanded.model, step: expanded.step }), multiplier: fit.multiplier, measured } satisfies UniformStructure);
   return { structure, multiplier: fit.multiplier };
@@ -232,7 +234,7 @@ export async function retrainStage(request: RetrainRequest, events: RetrainEvent
         const removed = run.redo(stage);
         if (removed.length > 0) events.removed?.(stage, removed);
       }
-      const { structure, multiplier } = stage === 'retrain' ? expanded : await planBaseline(state, seed, expandedFile, run);
+      const { structure, multiplier } = stage === 'retrain' ? expanded : await planBaseline(state, seed, expandedFile, run, events);
       const earlier = await trainedBefore(run, stage);
       const model = earlier?.model ?? (await rebuildModel(seed.model, analysis, widthsOf(structure), config.seed));
       if (!earlier && stage === 'retrain' && (request.init ?? config.retrain.init) === 'pruned') {

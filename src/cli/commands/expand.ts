@@ -5,7 +5,7 @@ import { positiveIntegerFlag } from '../integer-flag.js';
 import { describeValue, usageError } from '../../errors.js';
 import { EXPAND_TARGET_KEYS, expandStage, formatResourceAmount, type ExpandTarget, type ExpandTargetRequest } from '../../stages/expand.js';
 import type { ExpandedStructure } from '../../structure/structure-file.js';
-import { createOutput, type Output } from '../output.js';
+import { createOutput, measuringSpinner } from '../output.js';
 import { toolVersion } from '../version.js';
 
 export interface ExpandFlags {
@@ -91,22 +91,9 @@ export function renderExpand(result: ExpandedStructure): string {
   ].join('\n');
 }
 
-/** A spinner while expand times its fitted structures against the seed (`ExpandEvents.measuring`); `stop` when expand returns. */
-export function measuringSpinner(output: Output): { measuring: (attempt: number, maxFits: number) => void; stop: () => void } {
-  let spinner: ReturnType<Output['spinner']>;
-  return {
-    measuring: (attempt, maxFits) => {
-      const text = `timing the expanded structure against the seed (fit ${attempt + 1}, at most ${maxFits})`;
-      if (spinner) spinner.text = text;
-      else spinner = output.spinner(text);
-    },
-    stop: () => spinner?.stop(),
-  };
-}
-
 export async function expandCommand(flags: ExpandFlags): Promise<void> {
   const output = createOutput({ json: flags.json });
-  const timing = measuringSpinner(output);
+  const timing = measuringSpinner(output, 'the expanded structure');
   const result = await expandStage(
     {
       runDir: flags.runDir,

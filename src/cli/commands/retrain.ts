@@ -2,7 +2,7 @@ import { formatSi } from '../../config/si-number.js';
 import { describeValue, usageError } from '../../errors.js';
 import type { TrainedModel } from '../../run-dir/trained-model.js';
 import { retrainStage, type RetrainResult } from '../../stages/retrain.js';
-import { createOutput, microBatchNotice, validationText } from '../output.js';
+import { createOutput, measuringSpinner, microBatchNotice, validationText } from '../output.js';
 import { applyThreadsFlag } from '../threads-flag.js';
 import { ProgressBar } from '../progress.js';
 import { toolVersion } from '../version.js';
@@ -29,12 +29,15 @@ export async function retrainCommand(flags: RetrainFlags): Promise<void> {
   applyThreadsFlag(flags.threads);
   const output = createOutput({ json: flags.json });
   let bar: ProgressBar | undefined;
+  const baselineTiming = measuringSpinner(output, 'the uniform baseline');
   const result = await retrainStage(
     { runDir: flags.runDir, baseline: flags.baseline as 'uniform' | undefined, init: flags.init as 'scratch' | 'pruned' | undefined, force: flags.force, toolVersion: toolVersion() },
     {
       backend: (choice) => output.backend(choice),
       removed: (stage, paths) => output.removed(stage, paths),
+      measuringBaseline: baselineTiming.measuring,
       start: (info) => {
+        baselineTiming.stop();
         output.notice(`${info.stage}: ${info.totalSteps} steps${info.resumedAt ? `, resuming at step ${info.resumedAt}` : ''}`);
         microBatchNotice(output, info.microBatches);
         if (output.interactive) bar = new ProgressBar(info.totalSteps, info.resumedAt);
@@ -45,7 +48,7 @@ export async function retrainCommand(flags: RetrainFlags): Promise<void> {
         output.notice(`${p.stage} epoch ${p.epoch}: step ${p.step}/${p.totalSteps}  loss ${p.loss.toFixed(3)}  ${validationText(p.valAccuracy)}`);
       },
     },
-  );
+  ).finally(baselineTiming.stop);
   bar?.done();
   output.result(renderRetrain(result), result);
 }

@@ -1,6 +1,5 @@
 import { runPipeline } from '../../stages/run.js';
-import { measuringSpinner } from './expand.js';
-import { createOutput, microBatchNotice, validationText } from '../output.js';
+import { createOutput, measuringSpinner, microBatchNotice, validationText } from '../output.js';
 import { applyThreadsFlag } from '../threads-flag.js';
 import { ProgressBar } from '../progress.js';
 import { renderReportTable } from '../render-report.js';
@@ -25,12 +24,14 @@ export async function runCommand(configPath: string, flags: RunFlags): Promise<v
     output.notice(line);
   };
   const backend = { backend: output.backend };
-  const expandTiming = measuringSpinner(output);
+  const expandTiming = measuringSpinner(output, 'the expanded structure');
+  const baselineTiming = measuringSpinner(output, 'the uniform baseline');
   const result = await runPipeline(
     { configPath, runDir: flags.runDir, toolVersion: toolVersion() },
     {
       stage: (name, state, detail) => {
         expandTiming.stop();
+        baselineTiming.stop();
         bar?.done();
         bar = undefined;
         if (state !== 'start') output.notice(`${name}: ${state}${detail ? ` (${detail})` : ''}`);
@@ -56,7 +57,9 @@ export async function runCommand(configPath: string, flags: RunFlags): Promise<v
       },
       retrain: {
         ...backend,
+        measuringBaseline: baselineTiming.measuring,
         start: (info) => {
+          baselineTiming.stop();
           output.notice(`${info.stage}: ${info.totalSteps} steps${info.resumedAt ? `, resuming at step ${info.resumedAt}` : ''}`);
           microBatchNotice(output, info.microBatches);
           startBar(info.totalSteps, info.resumedAt);
