@@ -1,4 +1,4 @@
-import { basename, extname } from 'node:path';
+import { basename, extname, resolve } from 'node:path';
 import { describeValue, usageError } from '../errors.js';
 import type { LatencyModel, LayerAtWidths } from './latency-model.js';
 import type { LatencyTable } from './latency-table.js';
@@ -74,6 +74,14 @@ export function latencyModelOf(hardware: Hardware): LatencyModel {
 
 function tableHardware(name: string, entry: TableHardwareEntry): TableHardware {
   return { name, path: entry.table, table: readLatencyTable(name, entry) };
+}
+
+/**
+ * A hardware as `resolveHardware` finds it again from any working directory: a name of the
+ * config or a built-in as it is, a table file by its absolute path.
+ */
+export function hardwareReference(name: string, custom: Record<string, HardwareEntry> = {}): string {
+  return custom[name] || BUILTIN_HARDWARE[name] || extname(name) !== '.json' ? name : resolve(name);
 }
 
 /**

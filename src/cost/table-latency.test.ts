@@ -9,7 +9,7 @@ import { analyzeChannels } from '../graph/channel-groups.js';
 import { buildLayerGraph } from '../graph/build-graph.js';
 import { CostModel } from './cost-model.js';
 import { graphFingerprint } from './graph-fingerprint.js';
-import { resolveHardware } from './hardware.js';
+import { hardwareReference, resolveHardware } from './hardware.js';
 import type { LatencyTable } from './latency-table.js';
 import { handMadeLayer, handMadeTable } from './latency-table-fixtures.js';
 
@@ -123,5 +123,12 @@ describe('latency from a measured table', () => {
       `hardware wasm-2t: latency table ${path} has format "morphnet.latency/1", sampled without the kernels' width classes (a width off the kernels' tiles was priced as if on them); this morphnet reads "morphnet.latency/2"`,
     );
     expect(error?.hint).toBe(`measure it again: morphnet latency -m tiny --backend wasm --threads 2 --batch 1 -o ${path}`);
+  });
+
+  it('hardwareReference: a config name or a built-in as it is, a table file by its absolute path (found again from any working directory)', () => {
+    expect(hardwareReference('wasm-2t', { 'wasm-2t': { table: 'latency/wasm-2t.json' } })).toBe('wasm-2t');
+    expect(hardwareReference('T4')).toBe('T4');
+    expect(hardwareReference('latency/wasm-2t.json')).toBe(join(process.cwd(), 'latency/wasm-2t.json'));
+    expect(hardwareReference('/tables/wasm-2t.json')).toBe('/tables/wasm-2t.json');
   });
 });

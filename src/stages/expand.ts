@@ -2,7 +2,7 @@ import type { BackendChoice } from '../backend/select.js';
 import { WASM_TABLE_ROUND_TO } from '../backend/wasm-kernels/kernel-paths.js';
 import type { MorphnetConfig } from '../config/schema.js';
 import type { CostOptions, Resource } from '../cost/cost-model.js';
-import { isTableHardware, resolveHardware, type Hardware } from '../cost/hardware.js';
+import { hardwareReference, isTableHardware, resolveHardware, type Hardware } from '../cost/hardware.js';
 import { parsePercent } from '../config/percent.js';
 import { formatSi } from '../config/si-number.js';
 import { MorphnetError, usageError } from '../errors.js';
@@ -187,6 +187,7 @@ export async function expandStage(request: ExpandRequest, events: ExpandEvents =
     filled,
     ...(roundTo !== undefined ? { roundTo } : {}),
     ...(measured ? { measured } : {}),
+    ...(hardwareName ? { budgetHardware: hardwareReference(hardwareName, config.hardware) } : {}),
   };
   const warning = 'resource' in target ? budgetAboveSeedWarning(target, seedCost(target.resource), result.groups, maxWidth) : undefined;
 

@@ -88,7 +88,7 @@ interface PlannedModel {
 async function planBaseline(state: RunState, seed: RunSeed, expanded: ExpandedStructure, run: RunDir, events: RetrainEvents): Promise<PlannedModel> {
   const path = run.paths.stageStructure('baseline');
   // The hardware expand priced its budget on (`expand --hardware` need not be in the config).
-  const hardware = expanded.hardware ? resolveHardware(expanded.hardware, state.config.hardware) : state.hardware;
+  const hardware = expanded.budgetHardware ? resolveHardware(expanded.budgetHardware, state.config.hardware) : state.hardware;
   const costing = new StructureCosting(seed.analysis, { hardware });
   const planned = uniformStructure(costing, expanded);
   const timing = expanded.measured ? landingTiming(hardware, uniformBudget(expanded).resource, true, expanded.measured.protocol) : undefined;

@@ -69,6 +69,8 @@ export interface ExpandedStructure extends StructureFile {
   roundTo?: number;
   /** How its latency landed on the budget, where it was timed against the seed; absent where nothing was timed. */
   measured?: MeasuredLanding;
+  /** The hardware the budget was priced on, as `resolveHardware` finds it again (a config name, a built-in, a table file's absolute path); absent without one, and in older files. */
+  budgetHardware?: string;
 }
 
 /**
