@@ -32,15 +32,30 @@ describe('landOnTarget', () => {
     expect(landing?.chosen).toBe(0);
   });
 
-  it('stops after maxFits and takes the attempt nearest the target', async () => {
-    // Measured at 1.1x, 0.95x, 1.05x the table's price in turn (noise the refit chases).
+  it('once structures landed on both sides, aims between them where the line through them meets the target', async () => {
+    // Measured at 1.1x, 0.95x, 1.05x the table's price in turn (noise a refit must not chase).
     const factors = [1.1, 0.95, 1.05];
     const landing = await landOnTarget(2, SEED_MS, fitAt, async (fit, attempt) => (factors[attempt] * fit.cost) / SEED_MS);
-    // Fit 1: 2 ms, landed 2.2 (+10%). Fit 2: aim 2 x 2 / 2.2 = 1.8182, landed 0.95 x 1.8182 = 1.7273 (-13.6%).
-    // Fit 3: aim 2 x 1.8182 / 1.7273 = 2.1053, landed 1.05 x 2.1053 = 2.2105 (+10.5%). Nearest: fit 1.
-    expect(landing?.attempts.map((a) => a.error)).toEqual([expect.closeTo(0.1, 9), expect.closeTo(1.7273 / 2 - 1, 4), expect.closeTo(2.2105 / 2 - 1, 4)]);
-    expect(landing?.chosen).toBe(0);
-    expect(landing?.fit.widths).toEqual([2000]);
+    // Fit 1: 2 ms, landed 2.2 (+10%). Fit 2: aim 2 x 2 / 2.2 = 20/11, landed 0.95 x 20/11 = 19/11 = 1.7273 (-13.6%).
+    // Fit 3, between them: 20/11 + (2 - 19/11) x (2 - 20/11) / (2.2 - 19/11) = 20/11 + 15/143 = 25/13 = 1.9231 ms,
+    // landed 1.05 x 25/13 = 2.0192 (+0.96%): taken.
+    expect(landing?.attempts.map((a) => a.aimedMs)).toEqual([2, expect.closeTo(20 / 11, 12), expect.closeTo(25 / 13, 12)]);
+    expect(landing?.attempts.map((a) => a.error)).toEqual([expect.closeTo(0.1, 12), expect.closeTo(19 / 22 - 1, 12), expect.closeTo((1.05 * 25) / 26 - 1, 12)]);
+    expect(landing?.chosen).toBe(2);
+  });
+
+  it('stops after maxFits and takes the attempt nearest the target', async () => {
+    // Always 1.1x the table's price, and the table's fits stop short of the aim by 10% (a coarse structure).
+    const coarse = (aimedMs: number) => ({ cost: 0.9 * aimedMs, widths: [Math.round(aimedMs * 1000)] });
+    const landing = await landOnTarget(2, SEED_MS, coarse, async (fit) => (1.1 * fit.cost) / SEED_MS);
+    // Fit 1: cost 1.8, landed 1.98 (-1%): within 2%, taken at once.
+    expect(landing?.attempts).toHaveLength(1);
+    // With a tolerance of 0.5%: fit 2 aims at 2 x 1.8 / 1.98 = 1.8182 (cost 1.6364, landed 1.8, -10%). Nothing landed
+    // above the target, so fit 3 aims from the last: 2 x 1.6364 / 1.8 = 1.8182 again, a structure already timed:
+    // it stops, and the nearest is fit 1.
+    const strict = await landOnTarget(2, SEED_MS, coarse, async (fit) => (1.1 * fit.cost) / SEED_MS, { tolerance: 0.005, maxFits: 3 });
+    expect(strict?.attempts.map((a) => a.error)).toEqual([expect.closeTo(-0.01, 12), expect.closeTo(-0.1, 12)]);
+    expect(strict?.chosen).toBe(0);
   });
 
   it('stops where a refit cannot be fitted, or fits a structure it already timed', async () => {

@@ -23,10 +23,24 @@ export interface Landing<F> {
 }
 
 /**
+ * Where the next fit aims, in the table's ms. Once structures have landed on both sides of the
+ * target, between the nearest two: the prediction at which a line through their (predicted,
+ * landed) points meets the target. Before that, where the table is off by as much as the last
+ * attempt says: target x predicted / landed, so a structure the table under-priced by 6% is
+ * refitted to a budget 6% smaller. On zoo:cnn with unaligned widths the second rule alone went
+ * +8.0%, -9.8%, +11.2% in one bench run: extrapolated from a noisy measurement each time.
+ */
+export function nextAim(targetMs: number, attempts: LandingAttempt[]): number {
+  const above = attempts.filter((a) => a.landedMs > targetMs).sort((a, b) => a.landedMs - b.landedMs)[0];
+  const below = attempts.filter((a) => a.landedMs < targetMs).sort((a, b) => b.landedMs - a.landedMs)[0];
+  if (above && below) return below.predictedMs + ((targetMs - below.landedMs) * (above.predictedMs - below.predictedMs)) / (above.landedMs - below.landedMs);
+  const last = attempts[attempts.length - 1];
+  return (targetMs * last.predictedMs) / last.landedMs;
+}
+
+/**
  * Fits a structure to a latency target by the table, times it against the seed, and, while its
- * measured time misses the target by more than the tolerance, fits again aiming where the table
- * is off by as much: the next aim is target x predicted / landed, so a structure the table
- * under-priced by 6% is refitted to a budget 6% smaller. The measured time is read at the
+ * measured time misses the target by more than the tolerance, fits again (`nextAim`). The measured time is read at the
  * table's speed (its share of the seed's time x the table's seed), so the machine's drift
  * between the table and now does not count as the table's error. Stops at the tolerance, at
  * `maxFits`, when an aim is unreachable, or when a fit repeats a structure already timed;
@@ -50,7 +64,7 @@ export async function landOnTarget<F extends { cost: number; widths: number[] }>
     fits.push(fit);
     attempts.push({ aimedMs, predictedMs: fit.cost, measuredShare, landedMs, error: (landedMs - targetMs) / targetMs });
     if (Math.abs(attempts[attempt].error) <= options.tolerance) break;
-    aimedMs = (targetMs * fit.cost) / landedMs;
+    aimedMs = nextAim(targetMs, attempts);
   }
   if (fits.length === 0) return undefined;
   const chosen = attempts.reduce((best, a, i) => (Math.abs(a.error) < Math.abs(attempts[best].error) ? i : best), 0);
