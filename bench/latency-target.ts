@@ -8,9 +8,8 @@ import { seededRandom } from '../src/data/random.js';
 import { analyzeChannels, type ChannelAnalysis } from '../src/graph/channel-groups.js';
 import { buildLayerGraph } from '../src/graph/build-graph.js';
 import { measureLatencyTable } from '../src/latency/measure-model.js';
-import { landOnTarget } from '../src/latency/land-on-target.js';
+import { landMeasured } from '../src/latency/measured-landing.js';
 import { sampleModelPaired } from '../src/latency/model-runs.js';
-import { measuredShareOfSeed } from '../src/latency/share-of-seed.js';
 import { type PairedProtocol, quartilesOf, type SampleQuartiles } from '../src/latency/timing.js';
 import { buildZooModel, parseZooSpec } from '../src/model/zoo/registry.js';
 import { defaultRoundTo, resolveTarget } from '../src/stages/expand.js';
@@ -53,7 +52,7 @@ export interface ExpandedTiming {
   multiplier: number;
   /** Steps the fill took after the multiplier. */
   filled: number;
-  /** expand's measured landing (`landOnTarget`): each fit timed against the seed, the first being what --no-measure builds. */
+  /** expand's measured landing (`landMeasured`): each fit timed against the seed, the first being what --no-measure builds. */
   attempts: LandingAttempt[];
   chosen: number;
 }
@@ -115,13 +114,13 @@ async function benchModel(spec: string, options: LatencyTargetBenchOptions, back
     if (!('resource' in target)) throw new Error('a latency budget resolves to an amount');
     const roundTo = options.roundTo ?? defaultRoundTo('latency', hardware);
     const fitAt = (budget: number) => fitBudget(costing.costModel, learned, 'latency', budget, { costOptions, fill: true, roundTo });
-    const { range } = fitAt(target.value);
+    const { fit: first, range } = fitAt(target.value);
     const found: LatencyTargetCase = { model: spec, percentOfSeed, targetMs: target.value, smallestMs: range.smallest, roundTo: roundTo ?? 1 };
     result.cases.push(found);
+    if (!first) continue;
     // As expand lands it (expand.measureLatency, the default on the table's backend), then timed once more, apart from the fits.
-    const landing = await landOnTarget(target.value, seedPredictedMs, (aim) => fitAt(aim).fit, (next) => measuredShareOfSeed(seed, analysis, next.widths, options.batch, options.paired));
-    if (!landing) continue;
-    const { fit } = landing;
+    const timing = { on: measuredOn(table), batch: options.batch, protocol: options.paired };
+    const { fit, measured: landing } = await landMeasured(first, (aim) => fitAt(aim).fit, target.value, seedPredictedMs, { model: seed, analysis }, timing);
     const expanded = await rebuildModel(seed, analysis, fit.widths, 1);
     try {
       const paired = sampleModelPaired(expanded, seed, options.batch, options.paired);
@@ -150,7 +149,7 @@ async function benchModel(spec: string, options: LatencyTargetBenchOptions, back
  * For each model: measures a latency table, expands a learned structure (random 25-100% of the
  * seed's widths) with it to 50% and 75% of the seed's predicted latency as `expand
  * --target-latency` does (widths rounded as expand rounds them, each fit timed against the seed
- * and refitted while it misses, `landOnTarget`), builds the structure taken and times it once
+ * and refitted while it misses, `landMeasured`), builds the structure taken and times it once
  * more in pairs with the seed: does the measured latency land on the target?
  */
 export async function benchLatencyTarget(options: LatencyTargetBenchOptions): Promise<LatencyTargetBenchResult> {

@@ -90,16 +90,17 @@ async function planBaseline(state: RunState, seed: RunSeed, expanded: ExpandedSt
   // The hardware expand priced its budget on (`expand --hardware` need not be in the config).
   const hardware = expanded.budgetHardware ? resolveHardware(expanded.budgetHardware, state.config.hardware) : state.hardware;
   const costing = new StructureCosting(seed.analysis, { hardware });
+  const budget = uniformBudget(expanded);
+  const timing = expanded.measured ? landingTiming(hardware, budget.resource, true, expanded.measured.protocol) : undefined;
+  const earlier = timing && existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as UniformStructure) : undefined;
+  if (earlier?.measured) return { structure: structureOfFile(earlier), multiplier: earlier.multiplier };
   const planned = uniformStructure(costing, expanded);
-  const timing = expanded.measured ? landingTiming(hardware, uniformBudget(expanded).resource, true, expanded.measured.protocol) : undefined;
   if (!timing) {
     writeJsonAtomic(path, { ...structureFile(costing, planned.structure, { model: expanded.model, step: expanded.step }), multiplier: planned.multiplier } satisfies UniformStructure);
     return planned;
   }
-  const earlier = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as UniformStructure) : undefined;
-  if (earlier?.measured) return { structure: structureOfFile(earlier), multiplier: earlier.multiplier };
   const seedMs = costing.resource('latency', widthsOf(seedStructure(seed.analysis)));
-  const { fit, measured } = await landMeasured(planned.fit, uniformFitAt(costing, expanded), uniformBudget(expanded).value, seedMs, seed, timing, events.measuringBaseline);
+  const { fit, measured } = await landMeasured(planned.fit, uniformFitAt(costing, expanded), budget.value, seedMs, seed, timing, events.measuringBaseline);
   const structure = withWidths(planned.structure, fit.widths);
   writeJsonAtomic(path, { ...structureFile(costing, structure, { model: expanded.model, step: expanded.step }), multiplier: fit.multiplier, measured } satisfies UniformStructure);
   return { structure, multiplier: fit.multiplier };
